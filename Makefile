@@ -1,0 +1,44 @@
+# The two commands of README.md, plus helpers. Each target installs what is missing first.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test asan tsan fuzz bench install clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# gquic's main job on a built-in default: a node with its UDP mux on 127.0.0.1 and /metrics.
+run: build
+	@$(BUILD_DIR)/src/cli/gquic node
+
+test: build
+	@ctest --preset $(PRESET) -j $(JOBS) --timeout 300
+
+asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+tsan:
+	@$(MAKE) --no-print-directory test PRESET=tsan
+
+fuzz:
+	@$(MAKE) --no-print-directory configure PRESET=fuzz
+	@cmake --build --preset fuzz -j $(JOBS)
+	@bash scripts/run-fuzzers.sh build/fuzz $(or $(FUZZ_SECONDS),20)
+
+bench: build
+	@bash scripts/run-benchmarks.sh $(BUILD_DIR)
+
+install: build
+	@cmake --install $(BUILD_DIR) --prefix $(or $(PREFIX),/usr/local)
+
+clean:
+	@rm -rf build
