@@ -1,0 +1,103 @@
+#include "gquic/node/node_driver.h"
+
+#include "gquic/core/asio.h"
+#include "gquic/core/log.h"
+#include "gquic/observability/metrics_http_server.h"
+#include "gquic/udp/quic_header.h"
+
+namespace gquic::node {
+
+namespace mux = udp_mux_advanced;
+
+struct NodeDriver::State {
+  observability::MetricsCollector collector;  // declared first: outlives the mux and server
+  std::unique_ptr<mux::AdvancedUdpMux> mux;
+  std::unique_ptr<observability::MetricsHttpServer> metrics_server;
+};
+
+NodeDriver::NodeDriver(std::unique_ptr<State> s) : state_(std::move(s)) {}
+
+NodeDriver::~NodeDriver() { stop(); }
+
+Result<std::unique_ptr<NodeDriver>> NodeDriver::start(boost::asio::io_context& io,
+                                                      const NodeConfig& config, std::string* why) {
+  auto state = std::make_unique<State>();
+  mux::AdvancedMuxConfig mc;
+  mc.primary_address = config.udp.listen;
+  mc.additional_addresses = config.udp.additional;
+  mc.strategy = config.udp.strategy;
+  mc.enable_load_balancing = config.udp.load_balancing;
+  mc.enable_migration = config.udp.migration;
+  mc.enable_multipath = config.udp.multipath;
+  mc.batch_size = config.udp.batch_size;
+  mc.enable_gso = config.udp.gso;
+  mc.enable_gro = config.udp.gro;
+  mc.socket_recv_buffer_size = config.udp.recv_buffer_bytes;
+  mc.socket_send_buffer_size = config.udp.send_buffer_bytes;
+  mc.max_connections_per_socket = config.udp.max_connections_per_socket;
+  mc.local_cid_length = config.udp.local_cid_length;
+  std::string invalid;
+  if (auto v = mc.validate(&invalid); !v) {
+    if (why != nullptr) *why = "udp: " + invalid;
+    return v.error();
+  }
+  auto m = mux::AdvancedUdpMux::create(io, mc);
+  if (!m) {
+    if (why != nullptr) {
+      *why = "udp: cannot open sockets on " + mc.primary_address.to_string();
+      for (const auto& a : mc.additional_addresses) *why += ", " + a.to_string();
+      *why += ": " + m.error().message();
+    }
+    return m.error();
+  }
+  state->mux = std::move(*m);
+  state->mux->register_metrics(state->collector);
+
+  auto family = state->collector.counter("gquic_node_datagrams_total",
+                                         "Datagrams the node received with no module to take them",
+                                         {"kind"});
+  observability::Counter* quic = nullptr;
+  observability::Counter* other = nullptr;
+  if (family) {
+    if (auto c = family->get().with({"quic"})) quic = &c->get();
+    if (auto c = family->get().with({"other"})) other = &c->get();
+  }
+  auto logger = log::get("node");
+  const auto sink = state->mux->register_receiver([quic, other, logger](const mux::ReceivedDatagram& d) {
+    const bool is_quic = udp::looks_like_quic(d.data);
+    if (auto* c = is_quic ? quic : other) c->inc();
+    logger->debug("{} bytes from {} ({})", d.data.size(), d.source.to_string(),
+                  is_quic ? "quic" : "other");
+  });
+  state->mux->set_default_quic_receiver(sink);
+  state->mux->set_default_receiver(sink);
+
+  if (config.metrics.enabled) {
+    state->metrics_server = std::make_unique<observability::MetricsHttpServer>(
+        io, state->collector, config.metrics.listen);
+    if (auto r = state->metrics_server->start(); !r) {
+      if (why != nullptr) {
+        *why = "metrics: cannot listen on " + config.metrics.listen.to_string() + ": " +
+               r.error().message();
+      }
+      return r.error();
+    }
+  }
+  state->mux->start();
+  return std::unique_ptr<NodeDriver>(new NodeDriver(std::move(state)));
+}
+
+udp_mux_advanced::AdvancedUdpMux& NodeDriver::mux() noexcept { return *state_->mux; }
+observability::MetricsCollector& NodeDriver::metrics() noexcept { return state_->collector; }
+
+std::optional<SocketAddress> NodeDriver::metrics_address() const {
+  if (!state_->metrics_server) return std::nullopt;
+  return state_->metrics_server->local_address();
+}
+
+void NodeDriver::stop() {
+  if (state_->metrics_server) state_->metrics_server->stop();
+  if (state_->mux) state_->mux->stop();
+}
+
+}  // namespace gquic::node
