@@ -73,7 +73,7 @@ auto log_on_exception(std::shared_ptr<spdlog::logger> log, const char* what) {
 
 }  // namespace
 
-struct MetricsHttpServer::State : std::enable_shared_from_this<State> {
+struct MetricsHttpServer::State {
   State(net::io_context& io_ctx, MetricsCollector& c, SocketAddress addr,
         MetricsHttpServerOptions opts)
       : io(io_ctx),
@@ -121,8 +121,10 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<State> {
     for (beast::tcp_stream* s : sessions) s->socket().close(ignored);
   }
 
-  awaitable<void> accept_loop();
-  awaitable<void> serve(tcp::socket socket);
+  // Coroutines take the state by shared_ptr so it lives as long as their frames, from the
+  // moment they are created (not first resumed).
+  static awaitable<void> accept_loop(std::shared_ptr<State> self);
+  static awaitable<void> serve(std::shared_ptr<State> self, tcp::socket socket);
   awaitable<bool> respond(beast::tcp_stream& stream, const http::request<http::string_body>& req);
   awaitable<void> reject(beast::tcp_stream& stream, http::status status);
 
@@ -142,43 +144,44 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<State> {
   std::unordered_set<beast::tcp_stream*> sessions;  // live connections, for shutdown()
 };
 
-awaitable<void> MetricsHttpServer::State::accept_loop() {
-  auto self = shared_from_this();
+awaitable<void> MetricsHttpServer::State::accept_loop(std::shared_ptr<State> self) {
+  State& st = *self;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(nothrow);
-    if (stopped.load() || ec == net::error::operation_aborted) co_return;
+    auto [ec, socket] = co_await st.acceptor.async_accept(nothrow);
+    if (st.stopped.load() || ec == net::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or buffers: wait a little instead of spinning on the error.
-      log->warn("metrics http: accept failed: {}", ec.message());
+      st.log->warn("metrics http: accept failed: {}", ec.message());
       net::steady_timer backoff(co_await net::this_coro::executor, std::chrono::milliseconds(100));
       co_await backoff.async_wait(nothrow);
-      if (stopped.load()) co_return;
+      if (st.stopped.load()) co_return;
       continue;
     }
-    if (sessions.size() >= options.max_connections) {
-      count_drop("connection_limit");
+    if (st.sessions.size() >= st.options.max_connections) {
+      st.count_drop("connection_limit");
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
     }
-    net::co_spawn(io, serve(std::move(socket)), log_on_exception(log, "connection"));
+    net::co_spawn(st.io, serve(self, std::move(socket)), log_on_exception(st.log, "connection"));
   }
 }
 
-awaitable<void> MetricsHttpServer::State::serve(tcp::socket socket) {
-  auto self = shared_from_this();
+awaitable<void> MetricsHttpServer::State::serve(std::shared_ptr<State> self, tcp::socket socket) {
+  State& st = *self;
   beast::tcp_stream stream(std::move(socket));
-  sessions.insert(&stream);
+  st.sessions.insert(&stream);
   struct Unregister {
-    State& st;
+    State& state;
     beast::tcp_stream* s;
-    ~Unregister() { st.sessions.erase(s); }
-  } unregister{*this, &stream};
+    ~Unregister() { state.sessions.erase(s); }
+  } unregister{st, &stream};
 
   // Room for one maximal request plus some of a pipelined next one.
+  const MetricsHttpServerOptions& options = st.options;
   beast::flat_buffer buffer(options.max_header_bytes + options.max_body_bytes + 4096);
   for (;;) {
-    if (stopped.load()) break;
+    if (st.stopped.load()) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
@@ -186,29 +189,29 @@ awaitable<void> MetricsHttpServer::State::serve(tcp::socket socket) {
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
     (void)n;
     if (ec == beast::error::timeout) {
-      count_drop("timeout");
+      st.count_drop("timeout");
       break;
     }
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof || stopped.load()) {
+        ec == net::error::connection_reset || ec == net::error::eof || st.stopped.load()) {
       break;
     }
     if (ec == http::error::partial_message) {  // the client closed mid-request
-      count_drop("malformed");
+      st.count_drop("malformed");
       break;
     }
     if (ec) {
-      count_drop("malformed");
+      st.count_drop("malformed");
       http::status status = http::status::bad_request;
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         status = http::status::request_header_fields_too_large;
       } else if (ec == http::error::body_limit) {
         status = http::status::payload_too_large;
       }
-      co_await reject(stream, status);
+      co_await st.reject(stream, status);
       break;
     }
-    if (!co_await respond(stream, parser.get())) break;
+    if (!co_await st.respond(stream, parser.get())) break;
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -311,7 +314,7 @@ Result<void> MetricsHttpServer::start() {
   st.bound = *bound;
   st.started = true;
   st.log->info("metrics http: serving {} on {}", st.options.path, st.bound.to_string());
-  net::co_spawn(st.io, st.accept_loop(), log_on_exception(st.log, "acceptor"));
+  net::co_spawn(st.io, State::accept_loop(state_), log_on_exception(st.log, "acceptor"));
   return {};
 }
 

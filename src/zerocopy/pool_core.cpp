@@ -1,5 +1,5 @@
-// The shared half of the pool: creation, the shared free list, growth, the exhaustion sweep,
-// thread retirement and stats. The per-thread fast paths are in thread_cache.cpp.
+// The shared half of the pool: creation, the shared free list, growth, exhaustion and drain
+// requests, thread retirement and stats. The per-thread fast paths are in thread_cache.cpp.
 
 #include "pool_core.h"
 
@@ -81,10 +81,26 @@ std::uint8_t* PoolCore::pop_or_grow_locked() noexcept {
   return chunk;
 }
 
+std::uint8_t* PoolCore::exhausted_locked() noexcept {
+  exhaustion_count_.fetch_add(1, std::memory_order_relaxed);
+  drain_epoch_.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
+}
+
+void PoolCore::push_shared_locked(std::uint8_t* const* chunks, std::size_t n) noexcept {
+  GQUIC_ASSERT(free_count_ + n <= config_.max_chunks);  // more idle chunks than exist: a double return
+  const std::size_t fits = std::min(n, config_.max_chunks - free_count_);
+  std::memcpy(free_.get() + free_count_, chunks, fits * sizeof(std::uint8_t*));
+  free_count_ += fits;
+}
+
 std::uint8_t* PoolCore::refill(ThreadCache& cache) noexcept {
   std::lock_guard guard(shared_mu_);
   const std::size_t n = std::min(batch_, free_count_);
-  if (n == 0) return pop_or_grow_locked();
+  if (n == 0) {
+    std::uint8_t* chunk = pop_or_grow_locked();
+    return chunk != nullptr ? chunk : exhausted_locked();
+  }
   free_count_ -= n;
   std::memcpy(cache.chunks.get(), free_.get() + free_count_, n * sizeof(std::uint8_t*));
   cache.count = n - 1;
@@ -97,14 +113,31 @@ void PoolCore::flush(ThreadCache& cache) noexcept {
   const std::size_t n = std::min(batch_, cache.count);
   {
     std::lock_guard guard(shared_mu_);
-    GQUIC_ASSERT(free_count_ + n <= config_.max_chunks);
-    const std::size_t fits = std::min(n, config_.max_chunks - free_count_);
-    std::memcpy(free_.get() + free_count_, cache.chunks.get(), fits * sizeof(std::uint8_t*));
-    free_count_ += fits;
+    push_shared_locked(cache.chunks.get(), n);
   }
   std::memmove(cache.chunks.get(), cache.chunks.get() + n,
                (cache.count - n) * sizeof(std::uint8_t*));
   cache.count -= n;
+}
+
+void PoolCore::answer_drain(ThreadCache& cache, std::uint8_t* extra) noexcept {
+  std::lock_guard guard(shared_mu_);
+  push_shared_locked(cache.chunks.get(), cache.count);
+  cache.count = 0;
+  if (extra != nullptr) push_shared_locked(&extra, 1);
+  cache.seen_drain = drain_epoch_.load(std::memory_order_relaxed);
+}
+
+std::uint8_t* PoolCore::acquire_slow(ThreadCache& cache) noexcept {
+  if (cache.seen_drain == drain_epoch()) return refill(cache);  // the cache is just empty
+  // Some thread found the pool dry: keep one chunk for this get, give back the others, and
+  // take no batch while chunks are scarce.
+  std::uint8_t* chunk = cache.count > 0 ? cache.chunks[--cache.count] : nullptr;
+  answer_drain(cache, nullptr);
+  if (chunk != nullptr) return chunk;
+  std::lock_guard guard(shared_mu_);
+  chunk = pop_or_grow_locked();
+  return chunk != nullptr ? chunk : exhausted_locked();
 }
 
 std::uint8_t* PoolCore::acquire_direct() noexcept {
@@ -112,8 +145,8 @@ std::uint8_t* PoolCore::acquire_direct() noexcept {
   {
     std::lock_guard guard(shared_mu_);
     chunk = pop_or_grow_locked();
+    if (chunk == nullptr) return exhausted_locked();
   }
-  if (chunk == nullptr) return sweep(nullptr);
   note_direct_get();
   return chunk;
 }
@@ -121,8 +154,7 @@ std::uint8_t* PoolCore::acquire_direct() noexcept {
 void PoolCore::release_direct(std::uint8_t* chunk) noexcept {
   {
     std::lock_guard guard(shared_mu_);
-    GQUIC_ASSERT(free_count_ < config_.max_chunks);  // more returns than chunks: a double return
-    if (free_count_ < config_.max_chunks) free_[free_count_++] = chunk;
+    push_shared_locked(&chunk, 1);
   }
   direct_returns_.fetch_add(1, std::memory_order_release);
   published_in_use_.fetch_sub(1, std::memory_order_relaxed);
@@ -137,41 +169,6 @@ void PoolCore::note_direct_get() noexcept {
   }
 }
 
-std::uint8_t* PoolCore::sweep(ThreadCache* cache) noexcept {
-  // With the registry, every cache and the free list locked, no chunk can move, so finding
-  // none idle means all max_chunks are in use right now.
-  std::unique_lock registry(registry_mu_);
-  for (ThreadCache* c : caches_) c->lock.lock();
-  std::uint8_t* chunk = nullptr;
-  {
-    std::lock_guard guard(shared_mu_);
-    chunk = pop_or_grow_locked();
-    if (chunk == nullptr) {
-      // Idle chunks sit in other threads' caches: pool them all, the pool is under pressure.
-      for (ThreadCache* c : caches_) {
-        const std::size_t fits = std::min(c->count, config_.max_chunks - free_count_);
-        std::memcpy(free_.get() + free_count_, c->chunks.get(), fits * sizeof(std::uint8_t*));
-        free_count_ += fits;
-        c->count = 0;
-      }
-      if (free_count_ > 0) chunk = free_[--free_count_];
-    }
-  }
-  for (ThreadCache* c : caches_) c->lock.unlock();
-  registry.unlock();
-
-  if (chunk == nullptr) {
-    exhaustion_count_.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
-  }
-  if (cache != nullptr) {
-    note_get(*cache);
-  } else {
-    note_direct_get();
-  }
-  return chunk;
-}
-
 bool PoolCore::register_cache(ThreadCache* cache) noexcept {
   std::lock_guard registry(registry_mu_);
   try {
@@ -184,16 +181,11 @@ bool PoolCore::register_cache(ThreadCache* cache) noexcept {
 
 void PoolCore::retire(ThreadCache& cache) noexcept {
   std::lock_guard registry(registry_mu_);
-  cache.lock.lock();
   {
     std::lock_guard guard(shared_mu_);
-    GQUIC_ASSERT(free_count_ + cache.count <= config_.max_chunks);
-    const std::size_t fits = std::min(cache.count, config_.max_chunks - free_count_);
-    std::memcpy(free_.get() + free_count_, cache.chunks.get(), fits * sizeof(std::uint8_t*));
-    free_count_ += fits;
+    push_shared_locked(cache.chunks.get(), cache.count);
     cache.count = 0;
   }
-  cache.lock.unlock();
   published_in_use_.fetch_add(cache.unpublished, std::memory_order_relaxed);
   cache.unpublished = 0;
   retired_gets_ += cache.gets.load(std::memory_order_relaxed);

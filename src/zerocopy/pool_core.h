@@ -3,11 +3,10 @@
 // caches and the counters. Held by shared_ptr so an exiting thread can tell through a weak_ptr
 // whether the pool still lives, and so a pool destroyed with buffers outstanding can be kept
 // alive (memory_pool.h). The fast paths acquire()/release() live in thread_cache.cpp beside
-// the thread-local lookup; the shared free list, growth, the exhaustion sweep and stats live
+// the thread-local lookup; the shared free list, growth, drain requests and stats live
 // in pool_core.cpp.
 //
-// Lock order: registry_mu_, then ThreadCache::lock (several only in the sweep, which holds
-// registry_mu_), then shared_mu_.
+// Lock order: registry_mu_, then shared_mu_. Per-thread caches have no lock (thread_cache.h).
 
 #include <atomic>
 #include <cstddef>
@@ -40,18 +39,26 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   // Thread-cache plumbing (called from thread_cache.cpp).
   bool register_cache(ThreadCache* cache) noexcept;  // false if out of memory
   void retire(ThreadCache& cache) noexcept;           // the cache's thread is exiting
-  std::uint8_t* refill(ThreadCache& cache) noexcept;  // cache locked and empty
-  void flush(ThreadCache& cache) noexcept;            // cache locked and full
-  std::uint8_t* acquire_direct() noexcept;            // no cache for this thread
-  void release_direct(std::uint8_t* chunk) noexcept;
-  std::uint8_t* sweep(ThreadCache* cache) noexcept;  // everything else came up empty
-  void note_get(ThreadCache& cache) noexcept;
-  void note_return(ThreadCache& cache) noexcept;
+  std::uint64_t drain_epoch() const noexcept {
+    return drain_epoch_.load(std::memory_order_relaxed);
+  }
 
  private:
   PoolCore(const PoolConfig& config, std::uint64_t id) noexcept;
-  std::uint8_t* pop_or_grow_locked() noexcept;  // shared_mu_ held
+  std::uint8_t* acquire_slow(ThreadCache& cache) noexcept;  // cache empty or drain requested
+  std::uint8_t* refill(ThreadCache& cache) noexcept;  // cache empty; nullptr: exhausted
+  void flush(ThreadCache& cache) noexcept;            // cache full: a batch goes back
+  // Another thread found the pool dry: give back every idle chunk, plus `extra` if not null.
+  void answer_drain(ThreadCache& cache, std::uint8_t* extra) noexcept;
+  void push_shared_locked(std::uint8_t* const* chunks, std::size_t n) noexcept;
+  std::uint8_t* acquire_direct() noexcept;            // no cache for this thread
+  void release_direct(std::uint8_t* chunk) noexcept;
+  std::uint8_t* pop_or_grow_locked() noexcept;        // shared_mu_ held
+  std::uint8_t* exhausted_locked() noexcept;          // shared_mu_ held; always nullptr
+  void note_get(ThreadCache& cache) noexcept;
+  void note_return(ThreadCache& cache) noexcept;
   void note_direct_get() noexcept;
+
 
   const PoolConfig config_;
   const std::uint64_t id_;
@@ -81,6 +88,9 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   std::atomic<std::int64_t> direct_peak_{0};
   std::atomic<std::int64_t> published_in_use_{0};
   std::atomic<std::uint64_t> exhaustion_count_{0};
+  // Raised by a get that finds the pool dry; every thread whose cache saw an older value gives
+  // its idle chunks back at its next get or return.
+  std::atomic<std::uint64_t> drain_epoch_{0};
 };
 
 }  // namespace gquic::zerocopy::detail

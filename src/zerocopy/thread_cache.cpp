@@ -52,8 +52,9 @@ ThreadCache* lookup_slow(PoolCore& core) noexcept {
   std::unique_ptr<std::uint8_t*[]> slots(new (std::nothrow)
                                              std::uint8_t*[core.config().per_thread_cache]);
   if (!slots) return nullptr;
-  std::unique_ptr<ThreadCache> cache(new (std::nothrow) ThreadCache(
-      core.id(), core.weak_from_this(), std::move(slots), core.config().per_thread_cache));
+  std::unique_ptr<ThreadCache> cache(
+      new (std::nothrow) ThreadCache(core.id(), core.weak_from_this(), std::move(slots),
+                                     core.config().per_thread_cache, core.drain_epoch()));
   if (!cache) return nullptr;
   try {
     table.caches.reserve(table.caches.size() + 1);
@@ -75,10 +76,13 @@ inline ThreadCache* lookup(PoolCore& core) noexcept {
 std::uint8_t* PoolCore::acquire() noexcept {
   ThreadCache* cache = lookup(*this);
   if (cache == nullptr) return acquire_direct();
-  cache->lock.lock();
-  std::uint8_t* chunk = cache->count > 0 ? cache->chunks[--cache->count] : refill(*cache);
-  cache->lock.unlock();
-  if (chunk == nullptr) [[unlikely]] return sweep(cache);
+  std::uint8_t* chunk = nullptr;
+  if (cache->count > 0 && cache->seen_drain == drain_epoch()) [[likely]] {
+    chunk = cache->chunks[--cache->count];
+  } else {
+    chunk = acquire_slow(*cache);
+    if (chunk == nullptr) return nullptr;
+  }
   note_get(*cache);
   return chunk;
 }
@@ -89,10 +93,12 @@ void PoolCore::release(std::uint8_t* chunk) noexcept {
     release_direct(chunk);
     return;
   }
-  cache->lock.lock();
-  if (cache->count == cache->capacity) [[unlikely]] flush(*cache);
-  cache->chunks[cache->count++] = chunk;
-  cache->lock.unlock();
+  if (cache->seen_drain != drain_epoch()) [[unlikely]] {
+    answer_drain(*cache, chunk);  // this chunk goes straight back to the shared list too
+  } else {
+    if (cache->count == cache->capacity) [[unlikely]] flush(*cache);
+    cache->chunks[cache->count++] = chunk;
+  }
   note_return(*cache);
 }
 

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "gquic/core/error.h"
 #include "gquic/core/socket_address.h"

@@ -10,17 +10,23 @@
 //
 // Why per-thread caches. A shared free list behind one mutex makes every get and return of
 // every thread meet on one lock. Instead each thread keeps up to `per_thread_cache` idle chunks
-// of each pool it uses. A get pops from the caller's cache, a return pushes onto the returning
-// thread's cache (not the taking thread's: a chunk may migrate). Only when the cache is empty
-// does a get take a batch of per_thread_cache/2 chunks from the shared free list (or allocate
-// one), and only when it is full does a return move a batch back. The cache has a lock of its
-// own that only its thread takes, except in the exhaustion path below, so it is uncontended.
-// Counters are per-thread too, written by their thread and summed by stats().
+// of each pool it uses, touched by that thread only: no lock and no atomic read-modify-write on
+// the fast path. A get pops from the caller's cache, a return pushes onto the returning
+// thread's cache (not the taking thread's: chunks migrate). Only when the cache is empty does a
+// get take a batch of per_thread_cache/2 chunks from the shared free list (or allocate one
+// chunk), and only when it is full does a return move a batch back. Counters are per-thread
+// too, written by their thread and summed by stats().
 //
-// Exhaustion is exact: before reporting Errc::exhausted, a get locks every cache of the pool
-// and the free list and takes any idle chunk it finds, so `exhausted` means that all
-// max_chunks chunks were in use at one instant. That sweep stops the pool's threads briefly;
-// it runs only when the cache, the free list and growth have all come up empty.
+// Exhaustion. A get fails with Errc::exhausted when the caller's cache and the shared free
+// list are empty and max_chunks are allocated. Idle chunks may then still sit in other live
+// threads' caches (at most per_thread_cache each), which no other thread may touch. The
+// failed get raises the pool's drain epoch, and every thread gives back all its idle chunks at
+// its next get or return for the pool (or when it exits), so scarcity clears as soon as
+// the other users make progress. `available` in stats counts those chunks. Set
+// per_thread_cache = 0 when `exhausted` must mean exactly "max_chunks in use" (every
+// operation then takes the shared lock). A cache that the owning thread must lock on every
+// operation, so that others could empty it, was measured: it costs two atomic exchanges per
+// get+return, twice the fast path (bench/zerocopy/pool_bench.cpp).
 //
 // Threads and lifetimes.
 //  * A thread's caches are found through a thread-local table keyed by the pool's id. Ids come
@@ -38,7 +44,7 @@
 //    valid and their eventual return is harmless.
 //
 // Statistics are read without stopping the pool: stats() sums per-thread atomics under the
-// pool's registry lock, which gets and returns do not take. With no concurrent gets or
+// pool's registry lock, which gets and returns never take. With no concurrent gets or
 // returns every field is exact. Under concurrency each is a recent value; `peak_in_use`
 // comes from each thread's view of in_use, in which other threads' last few (< per_thread_cache
 // / 2) gets and returns may not yet be visible, so it is exact for use from one thread and may

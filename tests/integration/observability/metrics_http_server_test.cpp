@@ -399,6 +399,18 @@ TEST_F(MetricsHttpServerTest, StopClosesListenerAndConnections) {
   EXPECT_EQ(server_->start().error(), Errc::closed);
 }
 
+TEST_F(MetricsHttpServerTest, DestroyedBeforeItsIoContextRuns) {
+  {
+    MetricsHttpServer s(io_, collector_, SocketAddress(IpAddress::v4_loopback(), 0));
+    ASSERT_TRUE(s.start());
+  }
+  // The accept coroutine first runs after its server is gone: it must find the listener closed
+  // and end, leaving the io_context without work.
+  work_.reset();
+  io_.run();
+  EXPECT_TRUE(io_.stopped());
+}
+
 TEST_F(MetricsHttpServerTest, PortInUseIsAnErrorValue) {
   start();
   MetricsHttpServer second(io_, collector_, SocketAddress(IpAddress::v4_loopback(), port_));
