@@ -7,8 +7,10 @@
 //   BM_Pool/<size>             get_buffer + touch + handle destroyed (chunk returned)
 //   BM_MallocBurst/<size>      16 mallocs, then 16 frees (buffers held across a batch)
 //   BM_PoolBurst/<size>        16 gets, then 16 returns
-// Each is run on 1 thread and on 2 threads sharing one pool (Threads(2)); with threads the
-// reported time is per iteration per thread, lower is better.
+// Each is run on 1 thread and on 2 threads sharing one pool (Threads(2)). Times are wall
+// clock (UseRealTime); with 2 threads Google Benchmark divides by the iterations of both
+// threads, so the time is per operation of the whole process and items_per_second is the
+// total rate. Compare pool and malloc rows of the same size and thread count.
 
 #include <benchmark/benchmark.h>
 

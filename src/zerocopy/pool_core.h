@@ -59,7 +59,6 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   void note_return(ThreadCache& cache) noexcept;
   void note_direct_get() noexcept;
 
-
   const PoolConfig config_;
   const std::uint64_t id_;
   const std::size_t stride_;  // chunk_size rounded up to kChunkAlignment
@@ -70,12 +69,14 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   std::unique_ptr<std::uint8_t*[]> grown_;  // max_chunks - initial_chunks slots
   std::size_t grown_count_ = 0;             // guarded by shared_mu_
 
-  std::mutex shared_mu_;
+  // Written groups start on their own cache line, away from the read-only fields above that
+  // every get and return reads.
+  alignas(64) std::mutex shared_mu_;
   std::unique_ptr<std::uint8_t*[]> free_;  // max_chunks slots, a stack; guarded by shared_mu_
   std::size_t free_count_ = 0;
   std::atomic<std::size_t> total_chunks_{0};  // written under shared_mu_
 
-  mutable std::mutex registry_mu_;
+  alignas(64) mutable std::mutex registry_mu_;
   std::vector<ThreadCache*> caches_;  // guarded by registry_mu_
   std::uint64_t retired_gets_ = 0;    // counters of exited threads, guarded by registry_mu_
   std::uint64_t retired_returns_ = 0;
@@ -83,14 +84,14 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
   // Gets and returns of threads without a cache, and the published sum of all threads'
   // gets - returns that each thread adds its own unpublished part to when tracking the peak.
-  std::atomic<std::uint64_t> direct_gets_{0};
+  alignas(64) std::atomic<std::uint64_t> direct_gets_{0};
   std::atomic<std::uint64_t> direct_returns_{0};
   std::atomic<std::int64_t> direct_peak_{0};
   std::atomic<std::int64_t> published_in_use_{0};
   std::atomic<std::uint64_t> exhaustion_count_{0};
   // Raised by a get that finds the pool dry; every thread whose cache saw an older value gives
   // its idle chunks back at its next get or return.
-  std::atomic<std::uint64_t> drain_epoch_{0};
+  alignas(64) std::atomic<std::uint64_t> drain_epoch_{0};
 };
 
 }  // namespace gquic::zerocopy::detail

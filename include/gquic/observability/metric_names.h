@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "gquic/core/error.h"
+#include "gquic/core/utf8.h"
 
 namespace gquic::observability {
 
@@ -35,6 +36,6 @@ Result<void> check_metric_name(std::string_view name, MetricType type);
 Result<void> check_label_name(std::string_view name, MetricType type);
 
 // True if `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
+using gquic::is_valid_utf8;  // core/utf8.h
 
 }  // namespace gquic::observability

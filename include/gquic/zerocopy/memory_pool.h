@@ -44,7 +44,7 @@
 //    valid and their eventual return is harmless.
 //
 // Statistics are read without stopping the pool: stats() sums per-thread atomics under the
-// pool's registry lock, which gets and returns never take. With no concurrent gets or
+// pool's registry lock, which gets and returns take only on a thread's first use of the pool. With no concurrent gets or
 // returns every field is exact. Under concurrency each is a recent value; `peak_in_use`
 // comes from each thread's view of in_use, in which other threads' last few (< per_thread_cache
 // / 2) gets and returns may not yet be visible, so it is exact for use from one thread and may
@@ -70,8 +70,9 @@ class MemoryPool {
   MemoryPool(const MemoryPool&) = delete;
   MemoryPool& operator=(const MemoryPool&) = delete;
 
-  // A chunk with size() 0 and capacity() chunk_size, or Errc::exhausted when max_chunks are
-  // in use (or the system refuses memory for a new chunk). Thread-safe.
+  // A chunk with size() 0 and capacity() chunk_size, or Errc::exhausted when no idle chunk is
+  // within reach (see "Exhaustion" above) or the system refuses memory for a new chunk.
+  // Thread-safe.
   Result<PooledBuffer> get_buffer() noexcept;
 
   // Gives the buffer's chunk back now and leaves `buffer` empty; the same as destroying it.

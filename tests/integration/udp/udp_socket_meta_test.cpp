@@ -68,6 +68,9 @@ struct EcnCase {
   IpAddress to;           // the loopback address the datagrams are sent to
 };
 
+// Keeps ctest's list readable: the case's name instead of its bytes.
+void PrintTo(const EcnCase& c, std::ostream* os) { *os << c.name; }
+
 class UdpEcn : public ::testing::TestWithParam<EcnCase> {};
 
 TEST_P(UdpEcn, CodepointSentIsReceived) {

@@ -124,38 +124,90 @@ TEST_P(ThreadedPoolTest, ChunksCachedByExitedThreadsAreNotLost) {
   EXPECT_EQ(pool->stats().total_chunks, kMax);
 }
 
-TEST_P(ThreadedPoolTest, ChunksIdleInALiveThreadsCacheCanBeTaken) {
+TEST_P(ThreadedPoolTest, IdleChunksOfALiveThreadComeBackAtItsNextOperation) {
   constexpr std::size_t kMax = 24;
   auto pool = make_pool(config(128, kMax, kMax, cache()));
   std::mutex mu;
   std::condition_variable cv;
-  bool cached = false;
-  bool done = false;
-  std::thread hoarder([&] {
-    {
-      std::vector<PooledBuffer> held = drain(*pool);
-      EXPECT_EQ(held.size(), kMax);
-    }  // back into this thread's cache (up to per_thread_cache of them)
-    std::unique_lock lock(mu);
-    cached = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return done; });
-  });
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return cached; });
-  }
-  // The hoarder is alive and holds idle chunks; the pool must still give all of them out.
-  auto all = drain(*pool);
-  EXPECT_EQ(all.size(), kMax);
-  all.clear();
-  {
+  int step = 0;  // 1: hoarder cached its chunks; 2: main drained; 3: hoarder returned one
+  auto advance_to = [&](int s) {
     std::lock_guard lock(mu);
-    done = true;
+    step = s;
+    cv.notify_all();
+  };
+  auto wait_for = [&](int s) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return step >= s; });
+  };
+  std::thread hoarder([&] {
+    PooledBuffer kept;
+    {
+      std::vector<PooledBuffer> held;  // all of them, without a failed get
+      for (std::size_t i = 0; i < kMax; ++i) held.push_back(std::move(pool->get_buffer().value()));
+      kept = std::move(held.back());
+      held.pop_back();
+    }  // the others go back into this thread's cache (up to per_thread_cache of them)
+    advance_to(1);
+    wait_for(2);
+    kept.reset();  // this thread's next operation on the pool
+    advance_to(3);
+    wait_for(4);
+  });
+  wait_for(1);
+  // The hoarder is alive and idle; what its cache holds is out of reach for now, but counted.
+  auto s = pool->stats();
+  EXPECT_EQ(s.in_use, 1u);
+  EXPECT_EQ(s.available, kMax - 1);
+  EXPECT_EQ(s.exhaustion_count, 0u);
+  auto first = drain(*pool);
+  if (cache() == 0) {
+    EXPECT_EQ(first.size(), kMax - 1);  // no caches: exhaustion is exact
+  } else {
+    EXPECT_LT(first.size(), kMax - 1);  // some sit in the hoarder's cache ...
+    EXPECT_GE(first.size(), kMax - 1 - std::min<std::size_t>(cache(), kMax - 1));  // ... no more
   }
-  cv.notify_all();
+  EXPECT_EQ(pool->stats().exhaustion_count, 1u);
+  advance_to(2);
+  wait_for(3);
+  // Having seen the drain request, the hoarder gave back everything idle, and its return.
+  auto second = drain(*pool);
+  EXPECT_EQ(first.size() + second.size(), kMax);
+  EXPECT_EQ(pool->stats().in_use, kMax);
+  first.clear();
+  second.clear();
+  advance_to(4);
   hoarder.join();
   EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_EQ(drain(*pool).size(), kMax);
+}
+
+TEST_P(ThreadedPoolTest, ExhaustedGetsDoNotStarveWhileOthersKeepWorking) {
+  // Two threads cycle buffers through a pool far smaller than their combined caches; each
+  // must keep making progress (the drain requests move idle chunks to whoever is short).
+  constexpr std::size_t kMax = 4;
+  auto pool = make_pool(config(64, 0, kMax, cache()));
+  std::atomic<int> finished{0};
+  auto worker = [&] {
+    int got = 0;
+    for (int attempts = 0; got < 20000 && attempts < 20'000'000; ++attempts) {
+      std::vector<PooledBuffer> held;
+      for (int i = 0; i < 3; ++i) {  // 3 + 3 > kMax
+        auto b = pool->get_buffer();
+        if (b) held.push_back(std::move(*b));
+      }
+      if (!held.empty()) ++got;
+      if (held.empty()) std::this_thread::yield();
+    }
+    EXPECT_EQ(got, 20000);
+    finished.fetch_add(1);
+  };
+  std::thread a(worker);
+  std::thread b(worker);
+  a.join();
+  b.join();
+  EXPECT_EQ(finished.load(), 2);
+  EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_LE(pool->stats().total_chunks, kMax);
 }
 
 TEST_P(ThreadedPoolTest, ConcurrentGetReturnNeverSharesAChunk) {
@@ -274,8 +326,10 @@ TEST_P(ThreadedPoolTest, PoolDestroyedWhileThreadsThatUsedItLive) {
     cv.notify_all();
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return worker_done == round; });
-    EXPECT_EQ(pool->stats().in_use, 0u);
-    EXPECT_EQ(drain(*pool).size(), 3u);
+    auto s = pool->stats();
+    EXPECT_EQ(s.in_use, 0u);
+    EXPECT_EQ(s.available, 3u);  // idle in the worker's cache when the pool dies
+    EXPECT_EQ(s.gets, 3u);
   }
   worker.join();
 }
