@@ -34,7 +34,7 @@ tsan:
 
 fuzz:
 	@$(MAKE) --no-print-directory configure PRESET=fuzz
-	@cmake --build --preset fuzz -j $(JOBS)
+	@cmake --build --preset fuzz -j $(JOBS) --target gquic_fuzz_all
 	@bash scripts/run-fuzzers.sh build/fuzz $(or $(FUZZ_SECONDS),20)
 
 bench: build
