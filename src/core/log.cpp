@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -43,6 +44,31 @@ spdlog::level::level_enum level_for(const Registry& r, std::string_view module) 
   return it != r.module_levels.end() ? it->second : r.default_level;
 }
 
+struct ParsedSpec {
+  std::optional<spdlog::level::level_enum> default_level;
+  std::vector<std::pair<std::string, spdlog::level::level_enum>> pairs;
+};
+
+Result<ParsedSpec> parse_spec(std::string_view spec) {
+  ParsedSpec out;
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    if (item.empty()) continue;
+    spdlog::level::level_enum level;
+    if (auto eq = item.find('='); eq != std::string_view::npos) {
+      std::string_view module = item.substr(0, eq);
+      if (module.empty() || !parse_level(item.substr(eq + 1), level)) return Errc::invalid_argument;
+      out.pairs.emplace_back(std::string(module), level);
+    } else {
+      if (!parse_level(item, level)) return Errc::invalid_argument;
+      out.default_level = level;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> get(std::string_view module) {
@@ -63,28 +89,19 @@ std::shared_ptr<spdlog::logger> get(std::string_view module) {
   return logger;
 }
 
+Result<void> validate(std::string_view spec) {
+  auto parsed = parse_spec(spec);
+  if (!parsed) return parsed.error();
+  return {};
+}
+
 Result<void> configure(std::string_view spec) {
-  spdlog::level::level_enum new_default = registry().default_level;
-  std::vector<std::pair<std::string, spdlog::level::level_enum>> pairs;
-  while (!spec.empty()) {
-    auto comma = spec.find(',');
-    std::string_view item = spec.substr(0, comma);
-    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
-    if (item.empty()) continue;
-    spdlog::level::level_enum level;
-    if (auto eq = item.find('='); eq != std::string_view::npos) {
-      std::string_view module = item.substr(0, eq);
-      if (module.empty() || !parse_level(item.substr(eq + 1), level)) return Errc::invalid_argument;
-      pairs.emplace_back(std::string(module), level);
-    } else {
-      if (!parse_level(item, level)) return Errc::invalid_argument;
-      new_default = level;
-    }
-  }
+  auto parsed = parse_spec(spec);
+  if (!parsed) return parsed.error();
   auto& r = registry();
   std::lock_guard lock(r.mu);
-  r.default_level = new_default;
-  for (auto& [module, level] : pairs) r.module_levels[module] = level;
+  if (parsed->default_level) r.default_level = *parsed->default_level;
+  for (auto& [module, level] : parsed->pairs) r.module_levels[module] = level;
   for (auto& [name, logger] : r.loggers) logger->set_level(level_for(r, name));
   return {};
 }

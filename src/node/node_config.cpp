@@ -1,15 +1,34 @@
 // The node's TOML configuration (the only toml++ translation unit).
 #include "gquic/node/node_config.h"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
-// Header-only and without exceptions: parse errors come back as values, and the fuzz build
-// instruments the parser too.
+// toml++ is header-only here, so the fuzz build instruments the parser too. Its parse errors
+// are exceptions, caught below at this one boundary. toml++ 3.3.0 also has internal
+// assertions that malformed input can reach (found by tests/fuzz/node_config); in release
+// builds they would become compiler assumptions, that is undefined behaviour. gquic turns them
+// into an exception as well, so such input is one more syntax error.
 #define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
+#define TOML_EXCEPTIONS 1
+#include <toml++/impl/preprocessor.h>
+
+namespace gquic::node::detail {
+struct TomlInternalCheckFailed {
+  int line;
+};
+[[noreturn]] inline void toml_internal_check_failed(int line) { throw TomlInternalCheckFailed{line}; }
+}  // namespace gquic::node::detail
+
+#undef TOML_ASSERT
+#define TOML_ASSERT(expr) \
+  ((expr) ? static_cast<void>(0) : ::gquic::node::detail::toml_internal_check_failed(__LINE__))
+#undef TOML_ASSERT_ASSUME
+#define TOML_ASSERT_ASSUME(expr) TOML_ASSERT(expr)
 #include <toml++/toml.h>
 
+#include "gquic/core/log.h"
 #include "gquic/core/utf8.h"
 
 namespace gquic::node {
@@ -95,6 +114,49 @@ class Reader {
   std::string* why_;
 };
 
+// toml++ 3.3.0 asserts (and in release builds assumes) that a table header's '[' is followed
+// by a key character; malformed input breaks that. Reject such headers before the parser sees
+// them. (A '[' at the start of a line inside a multi-line string is caught too; no value of
+// this config can be a multi-line string.)
+bool table_headers_well_formed(std::string_view text, std::size_t& bad_line) {
+  std::size_t line = 1;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view l = text.substr(pos, end - pos);
+    std::size_t i = l.find_first_not_of(" \t");
+    if (i != std::string_view::npos && l[i] == '[') {
+      ++i;
+      if (i < l.size() && l[i] == '[') ++i;
+      while (i < l.size() && (l[i] == ' ' || l[i] == '\t')) ++i;
+      const bool key_start =
+          i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' ||
+                           l[i] == '-' || l[i] == '"' || l[i] == '\'');
+      if (!key_start) {
+        bad_line = line;
+        return false;
+      }
+    }
+    pos = end + 1;
+    ++line;
+  }
+  return true;
+}
+
+// toml++ 3.3.0's test for non-ASCII whitespace reaches an unreachable branch for many code
+// points (U+00A1..U+0499 among them) wherever the parser looks for whitespace, which depends on
+// how far it got in malformed text. No value of this config needs more than ASCII, so the file
+// must be ASCII, comments included. Returns the line of the first other byte, or 0.
+std::size_t first_non_ascii_line(std::string_view t) {
+  std::size_t line = 1;
+  for (const char c : t) {
+    if (c == '\n') ++line;
+    if (static_cast<unsigned char>(c) >= 0x80) return line;
+  }
+  return 0;
+}
+
 #define GQUIC_TRY(expr)             \
   do {                              \
     if (auto r_ = (expr); !r_) {    \
@@ -111,16 +173,35 @@ Result<NodeConfig> parse_node_config(std::string_view text, std::string* why) {
   if (text.find('\0') != std::string_view::npos) {
     return rd.fail("config", nullptr, "contains a NUL byte").error();
   }
-  toml::parse_result parsed = toml::parse(text);
-  if (!parsed) {
-    const auto& err = parsed.error();
+  if (std::size_t bad_line = first_non_ascii_line(text); bad_line != 0) {
+    if (why != nullptr) {
+      *why = "line " + std::to_string(bad_line) + ": only ASCII text is accepted in the config";
+    }
+    return Errc::malformed;
+  }
+  if (std::size_t bad_line = 0; !table_headers_well_formed(text, bad_line)) {
+    if (why != nullptr) {
+      *why = "TOML syntax (line " + std::to_string(bad_line) + "): a table name must follow '['";
+    }
+    return Errc::malformed;
+  }
+  toml::table parsed;
+  try {
+    parsed = toml::parse(text);
+  } catch (const toml::parse_error& err) {
     if (why != nullptr) {
       *why = "TOML syntax (line " + std::to_string(err.source().begin.line) + ", column " +
              std::to_string(err.source().begin.column) + "): " + std::string(err.description());
     }
     return Errc::malformed;
+  } catch (const detail::TomlInternalCheckFailed&) {
+    if (why != nullptr) *why = "TOML syntax: the parser rejected the text";
+    return Errc::malformed;
+  } catch (const std::exception& e) {
+    if (why != nullptr) *why = std::string("TOML parser failed: ") + e.what();
+    return Errc::malformed;
   }
-  const toml::table& root = parsed.table();
+  const toml::table& root = parsed;
   NodeConfig c;
   GQUIC_TRY(rd.only_keys(root, "config", {"node", "udp", "metrics"}));
   for (const auto& [k, v] : root) {
@@ -130,6 +211,12 @@ Result<NodeConfig> parse_node_config(std::string_view text, std::string* why) {
   if (const toml::table* node = root["node"].as_table()) {
     GQUIC_TRY(rd.only_keys(*node, "node", {"log"}));
     GQUIC_TRY(rd.read_string(*node, "node", "log", c.log));
+    if (!log::validate(c.log)) {
+      return rd.fail("node.log", node->get("log"),
+                     "not a log level spec (LEVEL and/or MODULE=LEVEL: trace, debug, info, warn, "
+                     "error, critical, off)")
+          .error();
+    }
   }
 
   if (const toml::table* udp = root["udp"].as_table()) {

@@ -21,6 +21,9 @@ std::shared_ptr<spdlog::logger> get(std::string_view module);
 // is an error naming the offending item; nothing is changed then.
 Result<void> configure(std::string_view spec);
 
+// Checks a level spec as configure() would, without applying it.
+Result<void> validate(std::string_view spec);
+
 // Reads GQUIC_LOG from the environment (once, at first use of get()); exposed for tests.
 Result<void> configure_from_env();
 

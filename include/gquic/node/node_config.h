@@ -26,7 +26,8 @@
 //   listen = "127.0.0.1:0"
 //
 // Parsing is sans-IO (text in, config or error out) so it is fuzzed directly. The text must be
-// valid UTF-8 (checked before the TOML parser sees it). An unknown section or key, a value of
+// ASCII, comments included (checked before the TOML parser sees it: toml++ 3.3.0 misbehaves on
+// some non-ASCII input, and no value here needs more). An unknown section or key, a value of
 // the wrong type or out of range is an error naming the key and its line.
 
 #include <string>

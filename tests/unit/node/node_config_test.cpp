@@ -75,6 +75,7 @@ struct BadCase {
 TEST(NodeConfig, BadInputNamesTheKeyAndLine) {
   const BadCase cases[] = {
       {"[udp]\nbatch_size = 0\n", "udp.batch_size (line 2): must be 1..1024"},
+      {"[node]\nlog = \"loud\"\n", "node.log (line 2): not a log level spec"},
       {"[udp]\nbatch_size = \"many\"\n", "udp.batch_size (line 2): expected an integer"},
       {"[udp]\nlisten = \"localhost:80\"\n", "udp.listen (line 2)"},
       {"[udp]\nlisten = 80\n", "udp.listen (line 2)"},
@@ -88,6 +89,11 @@ TEST(NodeConfig, BadInputNamesTheKeyAndLine) {
       {"[quic]\n", "config.quic (line 1): unknown key"},
       {"udp = 5\n", "udp (line 1): expected a [section]"},
       {"[udp\n", "TOML syntax (line 1"},
+      {"[~ode][udp]\n", "TOML syntax (line 1): a table name must follow '['"},
+      {"[udp]\n[[ ]]\n", "TOML syntax (line 2)"},
+      {"pp\xef\xb3\xbf\n", "line 1: only ASCII text is accepted"},
+      {"[udp]\nbatch_size = 4\xc3\xa9\n", "line 2: only ASCII"},
+      {"# r\xc3\xa9glages\n", "line 1: only ASCII"},
       {"[metrics]\nlisten = \"[::1]\"\n", "metrics.listen (line 2)"},
       {"x = \"\xc3\x28\"\n", "not valid UTF-8"},
   };
@@ -98,6 +104,13 @@ TEST(NodeConfig, BadInputNamesTheKeyAndLine) {
     EXPECT_NE(why.find(bad.expected_in_message), std::string::npos)
         << "text: " << bad.text << "\nmessage: " << why;
   }
+}
+
+TEST(NodeConfig, RejectsBadLogLevels) {
+  std::string why;
+  EXPECT_FALSE(parse_node_config("[node]\nlog = \"verbose\"\n", &why));
+  EXPECT_NE(why.find("node.log (line 2): not a log level spec"), std::string::npos) << why;
+  EXPECT_TRUE(parse_node_config("[node]\nlog = \"warn,udp=debug\"\n", &why)) << why;
 }
 
 TEST(NodeConfig, RejectsNulAndHugeInput) {
