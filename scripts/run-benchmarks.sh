@@ -11,5 +11,5 @@ for b in "$build"/bench/*/gquic_bench_*; do
   echo
   echo "=== $(basename "$b")"
   "$b" --benchmark_repetitions="${BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
-       --benchmark_counters_tabular=true
+       --benchmark_counters_tabular=true --benchmark_color=false
 done
