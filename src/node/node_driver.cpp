@@ -3,6 +3,7 @@
 #include "gquic/core/asio.h"
 #include "gquic/core/log.h"
 #include "gquic/observability/metrics_http_server.h"
+#include "gquic/observability/publish.h"
 #include "gquic/udp/quic_header.h"
 
 namespace gquic::node {
@@ -56,12 +57,8 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(boost::asio::io_context& i
   auto family = state->collector.counter("gquic_node_datagrams_total",
                                          "Datagrams the node received with no module to take them",
                                          {"kind"});
-  observability::Counter* quic = nullptr;
-  observability::Counter* other = nullptr;
-  if (family) {
-    if (auto c = family->get().with({"quic"})) quic = &c->get();
-    if (auto c = family->get().with({"other"})) other = &c->get();
-  }
+  observability::Counter* quic = observability::series_or_null(family, {"quic"});
+  observability::Counter* other = observability::series_or_null(family, {"other"});
   auto logger = log::get("node");
   const auto sink = state->mux->register_receiver([quic, other, logger](const mux::ReceivedDatagram& d) {
     const bool is_quic = udp::looks_like_quic(d.data);

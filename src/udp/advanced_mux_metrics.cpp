@@ -4,6 +4,7 @@
 
 #include "gquic/core/log.h"
 #include "gquic/observability/metrics.h"
+#include "gquic/observability/publish.h"
 #include "gquic/udp/advanced_mux.h"
 #include "gquic/zerocopy/pool_metrics.h"
 
@@ -13,40 +14,23 @@ namespace obs = observability;
 
 namespace {
 
-// A counter that follows a monotonic total kept elsewhere: each scrape adds the increase.
-struct MirroredCounter {
-  obs::Counter* counter = nullptr;
-  std::uint64_t published = 0;
-  void update(std::uint64_t total) {
-    if (counter != nullptr && total > published) counter->inc(total - published);
-    published = total;
-  }
-};
+using obs::CounterMirror;
+using obs::series_or_null;
+using obs::set_gauge;
 
 struct MuxMetrics {
   struct PerSocket {
-    MirroredCounter packets_sent, bytes_sent, packets_received, bytes_received, drops, gso, gro;
+    CounterMirror packets_sent, bytes_sent, packets_received, bytes_received, drops, gso, gro;
     obs::Gauge* healthy = nullptr;
     obs::Gauge* utilization = nullptr;
     obs::Gauge* flows = nullptr;
     obs::Gauge* queued = nullptr;
   };
   std::vector<PerSocket> sockets;
-  std::array<MirroredCounter, static_cast<std::size_t>(MuxDropReason::count_)> drops;
-  MirroredCounter flows_moved;
+  std::array<CounterMirror, static_cast<std::size_t>(MuxDropReason::count_)> drops;
+  CounterMirror flows_moved;
   obs::Gauge* routes = nullptr;
 };
-
-template <typename Family>
-auto* child(Result<std::reference_wrapper<Family>>& family,
-            std::initializer_list<std::string_view> values) {
-  using Metric = typename std::remove_reference_t<decltype(family->get())>::Handle::type;
-  Metric* m = nullptr;
-  if (family) {
-    if (auto c = family->get().with(values)) m = &c->get();
-  }
-  return m;
-}
 
 }  // namespace
 
@@ -88,24 +72,24 @@ void AdvancedUdpMux::register_metrics(obs::MetricsCollector& collector) {
   for (std::size_t i = 0; i < socket_count(); ++i) {
     const std::string label = std::to_string(i);
     MuxMetrics::PerSocket s;
-    s.packets_sent.counter = child(packets_sent, {label});
-    s.bytes_sent.counter = child(bytes_sent, {label});
-    s.packets_received.counter = child(packets_received, {label});
-    s.bytes_received.counter = child(bytes_received, {label});
-    s.drops.counter = child(socket_drops, {label});
-    s.gso.counter = child(gso, {label});
-    s.gro.counter = child(gro, {label});
-    s.healthy = child(healthy, {label});
-    s.utilization = child(utilization, {label});
-    s.flows = child(flows, {label});
-    s.queued = child(queued, {label});
+    s.packets_sent = CounterMirror(series_or_null(packets_sent, {label}));
+    s.bytes_sent = CounterMirror(series_or_null(bytes_sent, {label}));
+    s.packets_received = CounterMirror(series_or_null(packets_received, {label}));
+    s.bytes_received = CounterMirror(series_or_null(bytes_received, {label}));
+    s.drops = CounterMirror(series_or_null(socket_drops, {label}));
+    s.gso = CounterMirror(series_or_null(gso, {label}));
+    s.gro = CounterMirror(series_or_null(gro, {label}));
+    s.healthy = series_or_null(healthy, {label});
+    s.utilization = series_or_null(utilization, {label});
+    s.flows = series_or_null(flows, {label});
+    s.queued = series_or_null(queued, {label});
     m->sockets.push_back(s);
   }
   for (std::size_t r = 0; r < m->drops.size(); ++r) {
-    m->drops[r].counter = child(drops, {to_string(static_cast<MuxDropReason>(r))});
+    m->drops[r] = CounterMirror(series_or_null(drops, {to_string(static_cast<MuxDropReason>(r))}));
   }
-  m->flows_moved.counter = child(moved, {});
-  m->routes = child(routes, {});
+  m->flows_moved = CounterMirror(series_or_null(moved, {}));
+  m->routes = series_or_null(routes, {});
 
   metric_hooks_.emplace_back(collector, [this, m] {
     const MuxStats st = stats();
@@ -119,14 +103,14 @@ void AdvancedUdpMux::register_metrics(obs::MetricsCollector& collector) {
       p.drops.update(s.drops);
       p.gso.update(s.gso_segments);
       p.gro.update(s.gro_segments);
-      if (p.healthy) p.healthy->set(s.healthy ? 1.0 : 0.0);
-      if (p.utilization) p.utilization->set(s.socket_utilization);
-      if (p.flows) p.flows->set(static_cast<double>(s.flows));
-      if (p.queued) p.queued->set(static_cast<double>(s.queued_sends));
+      set_gauge(p.healthy, s.healthy ? 1.0 : 0.0);
+      set_gauge(p.utilization, s.socket_utilization);
+      set_gauge(p.flows, static_cast<double>(s.flows));
+      set_gauge(p.queued, static_cast<double>(s.queued_sends));
     }
     for (std::size_t r = 0; r < m->drops.size(); ++r) m->drops[r].update(st.drops[r]);
     m->flows_moved.update(st.flows_moved);
-    if (m->routes) m->routes->set(static_cast<double>(st.routes));
+    set_gauge(m->routes, static_cast<double>(st.routes));
   });
   metric_hooks_.push_back(zerocopy::register_pool_metrics(collector, pool(), "udp_mux"));
 }

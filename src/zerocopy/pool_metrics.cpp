@@ -3,23 +3,11 @@
 #include <memory>
 #include <string>
 
+#include "gquic/observability/publish.h"
+
 namespace gquic::zerocopy {
 
 namespace obs = observability;
-
-namespace {
-
-template <typename Family>
-auto* child(Result<std::reference_wrapper<Family>>& family, const std::string& value) {
-  using Metric = typename Family::Handle::type;
-  Metric* m = nullptr;
-  if (family) {
-    if (auto c = family->get().with({value})) m = &c->get();
-  }
-  return m;
-}
-
-}  // namespace
 
 obs::ScopedCollectHook register_pool_metrics(obs::MetricsCollector& collector,
                                              const MemoryPool& pool, std::string_view pool_name) {
@@ -35,25 +23,23 @@ obs::ScopedCollectHook register_pool_metrics(obs::MetricsCollector& collector,
                                      "Buffer requests refused because the pool was full", {"pool"});
   struct State {
     obs::Gauge *chunks, *in_use, *max, *utilization, *chunk_bytes;
-    obs::Counter *gets, *exhausted;
-    std::uint64_t gets_published = 0, exhausted_published = 0;
+    obs::CounterMirror gets, exhausted;
   };
-  auto s = std::make_shared<State>(State{child(chunks, name), child(in_use, name), child(max, name),
-                                         child(utilization, name), child(chunk_bytes, name),
-                                         child(gets, name), child(exhausted, name)});
+  auto s = std::make_shared<State>(State{
+      obs::series_or_null(chunks, {name}), obs::series_or_null(in_use, {name}),
+      obs::series_or_null(max, {name}), obs::series_or_null(utilization, {name}),
+      obs::series_or_null(chunk_bytes, {name}),
+      obs::CounterMirror(obs::series_or_null(gets, {name})),
+      obs::CounterMirror(obs::series_or_null(exhausted, {name}))});
   return obs::ScopedCollectHook(collector, [s, &pool] {
     const PoolStats st = pool.stats();
-    if (s->chunks) s->chunks->set(static_cast<double>(st.total_chunks));
-    if (s->in_use) s->in_use->set(static_cast<double>(st.in_use));
-    if (s->max) s->max->set(static_cast<double>(st.max_chunks));
-    if (s->utilization) s->utilization->set(st.utilization);
-    if (s->chunk_bytes) s->chunk_bytes->set(static_cast<double>(st.chunk_size));
-    if (s->gets && st.gets > s->gets_published) s->gets->inc(st.gets - s->gets_published);
-    s->gets_published = std::max(s->gets_published, st.gets);
-    if (s->exhausted && st.exhaustion_count > s->exhausted_published) {
-      s->exhausted->inc(st.exhaustion_count - s->exhausted_published);
-    }
-    s->exhausted_published = std::max(s->exhausted_published, st.exhaustion_count);
+    obs::set_gauge(s->chunks, static_cast<double>(st.total_chunks));
+    obs::set_gauge(s->in_use, static_cast<double>(st.in_use));
+    obs::set_gauge(s->max, static_cast<double>(st.max_chunks));
+    obs::set_gauge(s->utilization, st.utilization);
+    obs::set_gauge(s->chunk_bytes, static_cast<double>(st.chunk_size));
+    s->gets.update(st.gets);
+    s->exhausted.update(st.exhaustion_count);
   });
 }
 

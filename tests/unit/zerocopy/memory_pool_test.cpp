@@ -2,6 +2,7 @@
 // pools, and the lifetime rules.
 
 #include "gquic/zerocopy/memory_pool.h"
+#include "pool_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -15,20 +16,9 @@ namespace gquic::zerocopy {
 namespace {
 
 PoolConfig config(std::size_t chunk, std::size_t initial, std::size_t max, std::size_t cache) {
-  PoolConfig c;
-  c.chunk_size = chunk;
-  c.initial_chunks = initial;
-  c.max_chunks = max;
-  c.per_thread_cache = cache;
-  c.name = "test";
-  return c;
+  return test::config(chunk, initial, max, cache, "test");
 }
-
-std::unique_ptr<MemoryPool> make_pool(const PoolConfig& c) {
-  auto pool = MemoryPool::create(c);
-  EXPECT_TRUE(pool) << pool.error().message();
-  return pool ? std::move(pool).value() : nullptr;
-}
+using test::make_pool;
 
 // Every cache setting the pool has: none, one chunk, and the usual batch.
 class MemoryPoolTest : public ::testing::TestWithParam<std::size_t> {

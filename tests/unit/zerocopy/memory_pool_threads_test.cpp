@@ -13,25 +13,15 @@
 #include <vector>
 
 #include "gquic/zerocopy/memory_pool.h"
+#include "pool_test_util.h"
 
 namespace gquic::zerocopy {
 namespace {
 
 PoolConfig config(std::size_t chunk, std::size_t initial, std::size_t max, std::size_t cache) {
-  PoolConfig c;
-  c.chunk_size = chunk;
-  c.initial_chunks = initial;
-  c.max_chunks = max;
-  c.per_thread_cache = cache;
-  c.name = "threads";
-  return c;
+  return test::config(chunk, initial, max, cache, "threads");
 }
-
-std::unique_ptr<MemoryPool> make_pool(const PoolConfig& c) {
-  auto pool = MemoryPool::create(c);
-  EXPECT_TRUE(pool) << pool.error().message();
-  return pool ? std::move(pool).value() : nullptr;
-}
+using test::make_pool;
 
 // Takes every chunk the pool will give from the calling thread; checks they are distinct.
 std::vector<PooledBuffer> drain(MemoryPool& pool) {
