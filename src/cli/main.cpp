@@ -10,6 +10,7 @@
 
 #include "gquic/core/log.h"
 #include "node_command.h"
+#include "wg_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gquic: secure mesh networking over QUIC"};
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print gquic's version");
   gquic::cli::NodeOptions node_options;
   auto* node = gquic::cli::add_node_command(app, node_options);
+  const gquic::cli::WgCommands wg = gquic::cli::add_wg_command(app);
 
   try {
     app.parse(argc, argv);
@@ -40,5 +42,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (node->parsed()) return gquic::cli::run_node(node_options);
+  if (int rc = gquic::cli::run_wg(wg); rc >= 0) return rc;
   return 2;
 }
