@@ -17,7 +17,7 @@ common_packages=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgnutls28-dev libssl-dev libsodium-dev libyaml-cpp-dev zlib1g-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus curl iproute2 wireguard-tools
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus curl iproute2 wireguard-tools coturn
 )
 
 case "$codename" in

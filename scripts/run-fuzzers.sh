@@ -14,7 +14,9 @@ while IFS= read -r bin; do
   work=$(mktemp -d)
   [ -d "$corpus_src" ] && cp -r "$corpus_src/." "$work/"
   echo "fuzz: $name for ${seconds}s"
-  if ! "$bin" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work" \
+  # A bounded quarantine keeps ASan within libFuzzer's memory limit on the YAML fuzzer.
+  if ! ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" "$bin" -max_total_time="$seconds" \
+        -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1 "$work" \
         > "$work.log" 2>&1; then
     echo "fuzz: $name FAILED"; tail -40 "$work.log"; status=1
   else

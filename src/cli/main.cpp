@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 
 #include "gquic/core/log.h"
+#include "derp_command.h"
 #include "node_command.h"
 #include "wg_command.h"
+#include "policy_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gquic: secure mesh networking over QUIC"};
@@ -24,6 +26,10 @@ int main(int argc, char** argv) {
   gquic::cli::NodeOptions node_options;
   auto* node = gquic::cli::add_node_command(app, node_options);
   const gquic::cli::WgCommands wg = gquic::cli::add_wg_command(app);
+  gquic::cli::DerpOptions derp_options;
+  const gquic::cli::DerpCommands derp = gquic::cli::add_derp_command(app, derp_options);
+  gquic::cli::PolicyOptions policy_options;
+  auto* policy = gquic::cli::add_policy_command(app, policy_options);
 
   try {
     app.parse(argc, argv);
@@ -43,5 +49,7 @@ int main(int argc, char** argv) {
   }
   if (node->parsed()) return gquic::cli::run_node(node_options);
   if (int rc = gquic::cli::run_wg(wg); rc >= 0) return rc;
+  if (int rc = gquic::cli::run_derp(derp, derp_options); rc >= 0) return rc;
+  if (policy->parsed()) return gquic::cli::run_policy(policy_options);
   return 2;
 }

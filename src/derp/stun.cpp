@@ -150,12 +150,16 @@ Result<TransactionId> parse_binding_request(std::span<const std::uint8_t> datagr
   if (!m) return m.error();
   auto attrs = attributes(*m);
   if (!attrs) return attrs.error();
-  if (attrs->empty() || attrs->back().type != kAttrFingerprint || attrs->back().value.size() != 4) {
-    return Errc::malformed;
+  // FINGERPRINT is optional (RFC 8489 §14.7); when present it must be last and correct. The
+  // CRC covers everything before it, with the header's length as sent.
+  for (std::size_t i = 0; i < attrs->size(); ++i) {
+    const Attr& a = (*attrs)[i];
+    if (a.type != kAttrFingerprint) continue;
+    if (i + 1 != attrs->size() || a.value.size() != 4) return Errc::malformed;
+    if ((crc32_of(m->first(a.offset)) ^ kFingerprintXor) != u32(a.value.data())) {
+      return Errc::malformed;
+    }
   }
-  // The CRC covers everything before the FINGERPRINT attribute, with the header's length as sent.
-  const std::uint32_t want = u32(attrs->back().value.data());
-  if ((crc32_of(m->first(attrs->back().offset)) ^ kFingerprintXor) != want) return Errc::malformed;
   TransactionId txid;
   std::copy_n(m->begin() + 8, 12, txid.begin());
   return txid;

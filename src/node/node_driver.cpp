@@ -2,6 +2,7 @@
 
 #include "gquic/core/asio.h"
 #include "gquic/core/log.h"
+#include "gquic/derp/stun.h"
 #include "gquic/observability/metrics_http_server.h"
 #include "gquic/observability/publish.h"
 #include "gquic/udp/quic_header.h"
@@ -59,9 +60,23 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(boost::asio::io_context& i
                                          {"kind"});
   observability::Counter* quic = observability::series_or_null(family, {"quic"});
   observability::Counter* other = observability::series_or_null(family, {"other"});
+  auto stun_family = state->collector.counter(
+      "gquic_node_stun_requests_total", "STUN Binding requests the node received", {"result"});
+  observability::Counter* stun_answered = observability::series_or_null(stun_family, {"answered"});
+  observability::Counter* stun_failed = observability::series_or_null(stun_family, {"failed"});
   auto logger = log::get("node");
-  const auto sink = state->mux->register_receiver([quic, other, logger](const mux::ReceivedDatagram& d) {
+  mux::AdvancedUdpMux* m_ptr = state->mux.get();
+  const auto sink = state->mux->register_receiver([=](const mux::ReceivedDatagram& d) {
     const bool is_quic = udp::looks_like_quic(d.data);
+    // STUN Binding requests are answered with the address they came from, so nodes behind NAT
+    // learn their public address from any gquic node (as from a DERP relay's STUN port).
+    if (!is_quic && derp::stun::looks_like_stun(d.data)) {
+      auto txid = derp::stun::parse_binding_request(d.data);
+      const bool ok = txid && m_ptr->send_packet(derp::stun::binding_response(*txid, d.source),
+                                                 d.source).has_value();
+      if (auto* c = ok ? stun_answered : stun_failed) c->inc();
+      return;
+    }
     if (auto* c = is_quic ? quic : other) c->inc();
     logger->debug("{} bytes from {} ({})", d.data.size(), d.source.to_string(),
                   is_quic ? "quic" : "other");

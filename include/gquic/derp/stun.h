@@ -3,7 +3,7 @@
 //
 //   header  = type:u16 | length:u16 (attributes only) | magic cookie 0x2112A442 | txid (12)
 //   attr    = type:u16 | length:u16 | value | padding to 4 bytes
-// A Binding request (0x0001) carries SOFTWARE and, last, FINGERPRINT (CRC-32 of the message
+// gquic's Binding requests (0x0001) carry SOFTWARE and, last, FINGERPRINT (CRC-32 of the message
 // up to it, XOR 0x5354554E). The success response (0x0101) carries XOR-MAPPED-ADDRESS (0x0020):
 // family, port XOR the cookie's top 16 bits, address XOR the cookie (IPv4) or cookie ‖ txid
 // (IPv6). Responders in the field also send MAPPED-ADDRESS (0x0001) or the pre-RFC 0x8020;
@@ -27,8 +27,8 @@ using TransactionId = std::array<std::uint8_t, 12>;
 // A Binding request with SOFTWARE and FINGERPRINT.
 std::vector<std::uint8_t> binding_request(const TransactionId& txid,
                                           std::string_view software = "gquic");
-// Checks a datagram is a well-formed Binding request whose last attribute is a correct
-// FINGERPRINT; returns its transaction ID.
+// Checks a datagram is a well-formed Binding request (a FINGERPRINT, when present, must be
+// the last attribute and correct); returns its transaction ID.
 Result<TransactionId> parse_binding_request(std::span<const std::uint8_t> datagram);
 // The success response carrying `mapped` as XOR-MAPPED-ADDRESS.
 std::vector<std::uint8_t> binding_response(const TransactionId& txid, const SocketAddress& mapped);

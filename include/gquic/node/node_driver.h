@@ -3,8 +3,9 @@
 // NodeConfig. This is what `gquic node` runs; later modules (QUIC endpoint, WireGuard device,
 // DERP client, discovery) attach their receivers to its mux.
 //
-// Until those modules attach, the node counts the datagrams it receives by kind
-// (gquic_node_datagrams_total{kind="quic"|"other"}) and answers none of them.
+// Until those modules attach, the node answers STUN Binding requests with the address they
+// came from (gquic_node_stun_requests_total) and counts every other datagram by kind
+// (gquic_node_datagrams_total{kind="quic"|"other"}) without answering it.
 
 #include <memory>
 

@@ -26,11 +26,23 @@ TEST(Stun, RequestRoundTripAndFingerprint) {
   }
 }
 
-TEST(Stun, RequestWithoutFingerprintIsRejected) {
+TEST(Stun, FingerprintIsOptionalButMustBeLastAndRight) {
+  // A bare request, as generic clients send it.
+  Bytes bare = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+  bare.insert(bare.end(), kTxid.begin(), kTxid.end());
+  EXPECT_EQ(*parse_binding_request(bare), kTxid);
+  // SOFTWARE only.
   Bytes req = binding_request(kTxid);
   req.resize(req.size() - 8);
   req[3] = static_cast<std::uint8_t>(req.size() - 20);
-  EXPECT_EQ(parse_binding_request(req).error(), Errc::malformed);
+  EXPECT_TRUE(parse_binding_request(req));
+  // FINGERPRINT followed by another attribute.
+  Bytes late = binding_request(kTxid);
+  late.insert(late.end(), {0x80, 0x22, 0x00, 0x00});
+  late[3] = static_cast<std::uint8_t>(late.size() - 20);
+  EXPECT_EQ(parse_binding_request(late).error(), Errc::malformed);
+  // A response is not a request.
+  EXPECT_FALSE(parse_binding_request(binding_response(kTxid, *SocketAddress::parse("1.2.3.4:5"))));
 }
 
 TEST(Stun, XorMappedAddressMatchesIndependentArithmetic) {

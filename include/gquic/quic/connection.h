@@ -1,0 +1,196 @@
+#pragma once
+// A QUIC connection in the sans-IO shape shared by every gquic protocol core:
+//
+//   handle_datagram(now, path, bytes, ecn)   feed one received UDP payload
+//   poll_transmit(now, buf) -> Transmit      one UDP payload to send (call until nullopt)
+//   next_deadline() / handle_timeout(now)    the one timer the driver must arm
+//   poll_event() -> Event                    what happened (handshake, streams, datagrams, close)
+//
+// It wraps ngtcp2 (QUIC) and GnuTLS (TLS 1.3): an RAII owner of one ngtcp2_conn and one
+// gnutls_session_t. ngtcp2 callbacks land in static trampolines that only record events and
+// buffer data; nothing here touches a socket or reads a clock. Time enters as TimePoint and is
+// handed to ngtcp2 as nanoseconds since the steady_clock epoch, so ManualClock works. All
+// randomness used by gquic (connection IDs, reset tokens, ngtcp2's rand callback) comes from
+// the injected RandomSource; GnuTLS draws its own key material.
+//
+// Streams: bytes written are buffered per stream up to `stream_send_buffer` (a write accepts
+// what fits and reports the count; none fits -> Errc::would_block) and kept until the peer
+// acknowledges them. Received bytes wait in a per-stream buffer that never exceeds the
+// flow-control window: the window is extended only as read_stream() consumes, so a slow
+// reader slows the writer.
+//
+// Datagrams (RFC 9221): send_datagram() queues one; Errc::unsupported when the peer did not
+// advertise max_datagram_frame_size, Errc::message_too_large when it cannot fit.
+//
+// A server connection is made by accept() from the first Initial datagram of a client; routing
+// later datagrams to it by connection ID is the caller's job (see scid()).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gquic/core/clock.h"
+#include "gquic/core/error.h"
+#include "gquic/core/socket_address.h"
+#include "gquic/quic/quic_error.h"
+#include "gquic/quic/tls_context.h"
+
+namespace gquic::quic {
+
+// Length of the connection IDs gquic issues (what an Endpoint decodes short headers with).
+inline constexpr std::size_t kConnectionIdLength = 16;
+
+// ECN codepoint of a datagram (values of the two IP header bits).
+enum class Ecn : std::uint8_t { not_ect = 0b00, ect1 = 0b01, ect0 = 0b10, ce = 0b11 };
+
+struct Path {
+  SocketAddress local;
+  SocketAddress remote;
+};
+
+struct Transmit {
+  SocketAddress destination;
+  SocketAddress source;
+  std::size_t size = 0;      // bytes written at the start of the caller's buffer
+  Ecn ecn = Ecn::not_ect;
+};
+
+// Fills the span with random bytes. Must be set to something unpredictable in production;
+// tests pass a seeded generator.
+using RandomSource = std::function<void(std::span<std::uint8_t>)>;
+
+// A RandomSource backed by GnuTLS's nonce generator.
+RandomSource system_random();
+
+struct ConnectionConfig {
+  Duration idle_timeout = std::chrono::seconds(30);
+  Duration keep_alive{0};  // > 0: send a PING after this much quiet (keeps idle peers alive)
+  std::uint64_t stream_receive_window = 256 * 1024;      // per stream, bytes
+  std::uint64_t connection_receive_window = 1024 * 1024;  // whole connection, bytes
+  std::size_t stream_send_buffer = 256 * 1024;            // unacknowledged bytes per stream
+  std::uint64_t max_bidi_streams = 100;                   // peer may open this many
+  std::uint64_t max_uni_streams = 100;
+  std::uint64_t max_datagram_frame_size = 1200;           // 0: do not accept DATAGRAM frames
+  std::size_t datagram_queue = 64;                        // queued outgoing datagrams
+  std::size_t max_udp_payload = 1200;                     // largest UDP payload sent
+  std::string server_name;                                // client: SNI and name verified
+  RandomSource random;                                    // empty: system_random()
+};
+
+enum class EventKind {
+  handshake_completed,
+  stream_opened,      // the peer opened stream_id
+  stream_readable,    // stream_id has bytes (or its fin) to read
+  stream_finished,    // the peer's fin arrived on stream_id (bytes may still be unread)
+  stream_reset,       // the peer reset stream_id with error_code
+  stream_stopped,     // the peer asked us to stop sending on stream_id (error_code)
+  datagram_received,  // data holds the payload
+  connection_closed,  // error, error_code, application_error and reason say why
+};
+
+struct Event {
+  EventKind kind = EventKind::handshake_completed;
+  std::int64_t stream_id = -1;
+  std::uint64_t error_code = 0;      // QUIC transport or application error code
+  bool application_error = false;    // error_code is an application code
+  std::error_code error;             // connection_closed: gquic's view of the cause
+  std::string reason;                // connection_closed: reason phrase of the peer or ours
+  std::vector<std::uint8_t> data;    // datagram_received
+};
+
+struct ReadResult {
+  std::size_t size = 0;  // bytes copied into the caller's buffer
+  bool fin = false;      // the peer's data ended and all of it has been read
+};
+
+struct ConnectionStats {
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t packets_rejected = 0;   // handle_datagram returned an error
+  std::uint64_t quic_datagrams_dropped = 0;  // queued DATAGRAM frames ngtcp2 refused
+  Duration smoothed_rtt{};
+};
+
+class Connection {
+ public:
+  struct Impl;
+
+  // A client connection to `path.remote`; its first Initial comes out of poll_transmit().
+  static Result<std::unique_ptr<Connection>> connect(std::shared_ptr<TlsContext> tls,
+                                                     const ConnectionConfig& config,
+                                                     const Path& path, TimePoint now);
+
+  // A server connection for the client whose first Initial is `datagram`. The datagram is
+  // processed (no need to pass it to handle_datagram again). Not an Initial: Errc::malformed.
+  static Result<std::unique_ptr<Connection>> accept(std::shared_ptr<TlsContext> tls,
+                                                    const ConnectionConfig& config,
+                                                    const Path& path,
+                                                    std::span<const std::uint8_t> datagram,
+                                                    Ecn ecn, TimePoint now);
+
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // --- the sans-IO core ---
+  Result<void> handle_datagram(TimePoint now, const Path& path,
+                               std::span<const std::uint8_t> data, Ecn ecn = Ecn::not_ect);
+  std::optional<Transmit> poll_transmit(TimePoint now, std::span<std::uint8_t> buf);
+  std::optional<TimePoint> next_deadline() const;
+  void handle_timeout(TimePoint now);
+  std::optional<Event> poll_event();
+
+  // --- state ---
+  bool is_server() const noexcept;
+  bool handshake_completed() const noexcept;
+  // Confirmed (RFC 9001 4.1.2): both sides dropped handshake keys. An application close
+  // before this reaches the peer as the transport code APPLICATION_ERROR (0x0c) without
+  // the application's code, as RFC 9000 section 10.2.3 requires.
+  bool handshake_confirmed() const noexcept;
+  bool is_closed() const noexcept;  // closing, draining or gone: no more streams or data
+  std::string alpn() const;          // negotiated protocol, empty if none
+  std::vector<std::uint8_t> scid() const;  // our current source connection ID
+  // Every connection ID the peer may address us by now (routing keys of an Endpoint).
+  std::vector<std::vector<std::uint8_t>> source_cids() const;
+  ConnectionStats stats() const;
+
+  // --- streams ---
+  Result<std::int64_t> open_bidi_stream();
+  Result<std::int64_t> open_uni_stream();
+  // Buffers up to the stream's free send space; returns the count accepted. `fin` takes
+  // effect only when every byte of `data` was accepted.
+  Result<std::size_t> write_stream(std::int64_t stream_id, std::span<const std::uint8_t> data,
+                                   bool fin = false);
+  Result<ReadResult> read_stream(std::int64_t stream_id, std::span<std::uint8_t> buf);
+  // Bytes written on the stream and not yet acknowledged by the peer.
+  std::size_t stream_send_buffered(std::int64_t stream_id) const;
+  // Bytes received on the stream and not yet read.
+  std::size_t stream_receive_buffered(std::int64_t stream_id) const;
+  // Abandons our sending half (RESET_STREAM with the code); receiving goes on.
+  Result<void> reset_stream(std::int64_t stream_id, std::uint64_t app_error_code);
+
+  // --- datagrams ---
+  Result<void> send_datagram(std::span<const std::uint8_t> data);
+  // The largest payload send_datagram() accepts now (0: peer does not accept datagrams).
+  std::size_t max_datagram_size() const;
+
+  // --- closing ---
+  // Graceful application close: the next poll_transmit() carries CONNECTION_CLOSE with the
+  // code and reason; the connection_closed event follows.
+  void close(TimePoint now, std::uint64_t app_error_code, std::string_view reason = {});
+
+ private:
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gquic::quic
