@@ -15,7 +15,7 @@ common_packages=(
   build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   # libraries
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-  libgnutls28-dev libssl-dev libsodium-dev libyaml-cpp-dev zlib1g-dev
+  libgnutls28-dev libssl-dev libsodium-dev libyaml-cpp-dev libyaml-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl iproute2 wireguard-tools coturn
 )

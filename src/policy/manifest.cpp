@@ -10,6 +10,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "yaml_syntax_check.h"
+
 namespace gquic::policy {
 
 std::string ManifestError::to_string() const {
@@ -675,6 +677,12 @@ void ManifestLoader::add_text(std::string_view text, std::string_view source) {
   for (const auto& p : cluster_.containers) names.insert("Pod " + p.namespace_ + "/" + p.container_id);
   for (const auto& p : cluster_.policies) names.insert("NetworkPolicy " + p.full_name());
   for (const auto& p : cluster_.admin_policies) names.insert("AdminNetworkPolicy " + p.name);
+  if (detail::YamlSyntaxError syntax; !detail::check_yaml_syntax(text, syntax)) {
+    errors_.push_back({std::string(source), "", "",
+                       "YAML syntax error at line " + std::to_string(syntax.line) + ": " +
+                           syntax.message});
+    return;
+  }
   try {
     const auto docs = YAML::LoadAll(std::string(text));
     DocumentReader reader(cluster_, errors_, names, std::string(source));

@@ -218,3 +218,28 @@ TEST(PolicyManifest, NeverCrashesOnGarbage) {
 
 }  // namespace
 }  // namespace gquic::policy::test
+
+namespace gquic::policy::test {
+namespace {
+
+// yaml-cpp 0.7 allocates without bound on these; the libyaml pass rejects them first.
+TEST(PolicyManifest, MalformedYamlThatYamlCppCannotFinishIsRejected) {
+  for (const char* text : {",", ",\n", "apiVersion: v1\n---\n, containerPort: 80}]}]}\n"}) {
+    expect_error(text, "", "", "YAML syntax error at line");
+  }
+}
+
+TEST(PolicyManifest, AliasBombsAreRefused) {
+  std::string yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'z'; ++c) {
+    yaml += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 500; ++i) yaml += std::string(i ? ", *" : "*") + prev;
+    yaml += "]\n";
+    prev = c;
+  }
+  expect_error(yaml, "", "", "alias references");
+}
+
+}  // namespace
+}  // namespace gquic::policy::test
