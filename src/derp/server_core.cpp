@@ -85,7 +85,7 @@ void ServerCore::on_client_info(ConnId id, Conn& c, TimePoint now, const Frame& 
     close(id, CloseReason::bad_handshake);
     return;
   }
-  if (stats().clients >= config_.max_clients && !by_key_.contains(opened->client_key)) {
+  if (by_key_.size() >= config_.max_clients && !by_key_.contains(opened->client_key)) {
     close(id, CloseReason::server_full);
     return;
   }

@@ -277,8 +277,8 @@ struct AdvancedUdpMux::Impl {
     if (*live) e.writer_active = false;
   }
 
-  void dispatch(std::size_t index, std::span<const std::uint8_t> datagram, const udp::RecvMeta& meta,
-                zerocopy::PooledBuffer* owner) {
+  void dispatch(TimePoint now, std::size_t index, std::span<const std::uint8_t> datagram,
+                const udp::RecvMeta& meta, zerocopy::PooledBuffer* owner) {
     Entry& e = *entries[index];
     ++e.packets_received;
     e.bytes_received += datagram.size();
@@ -298,7 +298,6 @@ struct AdvancedUdpMux::Impl {
     }
     // Replies leave from the socket the peer reached; with migration on, a peer that moves to
     // another of our sockets is followed there.
-    const TimePoint now = clock.now();
     if (config.enable_migration || !selector.has_flow(meta.source)) {
       selector.pin(meta.source, index, now);
     }
@@ -354,12 +353,13 @@ struct AdvancedUdpMux::Impl {
           log->debug("socket {} receive error: {}", index, got.error().message());
           break;
         }
+        const TimePoint now = clock.now();  // once per batch, not per datagram
         for (std::size_t i = 0; i < *got; ++i) {
           const udp::RecvMeta& meta = metas[i];
           const bool single = meta.stride == 0 || meta.stride >= meta.len;
           (void)buffers[i].resize(meta.len);
           udp::for_each_datagram(buffers[i].span(), meta, [&](std::span<const std::uint8_t> dg) {
-            dispatch(index, dg, meta, single ? &buffers[i] : nullptr);
+            dispatch(now, index, dg, meta, single ? &buffers[i] : nullptr);
           });
           if (!*live) co_return;
         }
