@@ -16,19 +16,23 @@ common_packages=(
   # libraries
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgnutls28-dev libssl-dev libsodium-dev libyaml-cpp-dev libyaml-dev zlib1g-dev
+  libldns-dev libnl-3-dev libnl-route-3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl iproute2 wireguard-tools coturn
+  dnsutils etcd-server iperf3
 )
 
 case "$codename" in
   bookworm)
     boost_packages=(libboost1.81-dev)
-    backports_packages=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev)
+    backports_packages=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
+                        ngtcp2-client ngtcp2-server wireguard-go)
     ;;
   *)
     boost_packages=(libboost-dev)
     backports_packages=()
-    common_packages+=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev)
+    common_packages+=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
+                      ngtcp2-client ngtcp2-server wireguard-go)
     ;;
 esac
 
