@@ -30,3 +30,7 @@ target_compile_definitions(gquic_asio INTERFACE
   BOOST_ASIO_HAS_CO_AWAIT=1
   BOOST_ASIO_HAS_STD_COROUTINE=1
   BOOST_BEAST_USE_STD_STRING_VIEW)
+
+# DNS wire format (discovery's DNS interface, mDNS) and netlink (WireGuard device setup).
+pkg_check_modules(LDNS IMPORTED_TARGET ldns)
+pkg_check_modules(LIBNL IMPORTED_TARGET libnl-3.0 libnl-route-3.0)

@@ -19,7 +19,7 @@ common_packages=(
   libldns-dev libnl-3-dev libnl-route-3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl iproute2 wireguard-tools coturn
-  dnsutils etcd-server iperf3
+  dnsutils etcd-server iperf3 avahi-daemon avahi-utils python3-zeroconf
 )
 
 case "$codename" in

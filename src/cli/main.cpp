@@ -5,11 +5,14 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "gquic/core/log.h"
 #include "derp_command.h"
+#include "discovery_command.h"
+#include "quic_command.h"
 #include "node_command.h"
 #include "wg_command.h"
 #include "policy_command.h"
@@ -30,6 +33,10 @@ int main(int argc, char** argv) {
   const gquic::cli::DerpCommands derp = gquic::cli::add_derp_command(app, derp_options);
   gquic::cli::PolicyOptions policy_options;
   auto* policy = gquic::cli::add_policy_command(app, policy_options);
+  const std::vector<gquic::cli::CommandRunner> runners{
+      gquic::cli::add_quic_command(app),
+      gquic::cli::add_discovery_command(app),
+  };
 
   try {
     app.parse(argc, argv);
@@ -51,5 +58,8 @@ int main(int argc, char** argv) {
   if (int rc = gquic::cli::run_wg(wg); rc >= 0) return rc;
   if (int rc = gquic::cli::run_derp(derp, derp_options); rc >= 0) return rc;
   if (policy->parsed()) return gquic::cli::run_policy(policy_options);
+  for (const auto& run : runners) {
+    if (int rc = run(); rc >= 0) return rc;
+  }
   return 2;
 }

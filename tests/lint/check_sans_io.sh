@@ -5,7 +5,7 @@ set -euo pipefail
 root="$1"
 cd "$root"
 # Files allowed to do I/O: drivers, servers and the command line.
-drivers='(/asio\.h$|_driver\.(h|cpp)$|_server\.(h|cpp)$|advanced_mux\.(h|cpp)$|udp_socket.*\.(h|cpp)$|^src/cli/)'
+drivers='(/asio\.h$|_(driver|server|client|agent|io)\.(h|cpp)$|advanced_mux\.(h|cpp)$|udp_socket.*\.(h|cpp)$|^src/cli/)'
 status=0
 while IFS= read -r f; do
   if echo "$f" | grep -Eq "$drivers"; then continue; fi
