@@ -24,7 +24,7 @@ run: build
 	@$(BUILD_DIR)/src/cli/gquic node
 
 test: build
-	@ctest --preset $(PRESET) -j $(JOBS) --timeout 300
+	@ctest --preset $(PRESET) -j $(JOBS) --timeout 300 $(CTEST_ARGS)
 
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
