@@ -168,6 +168,10 @@ void Engine::refresh_snapshot() {
     current_ = published_;
   }
   current_generation_ = current_->generation();
+  // The IPv4 entries carry a 32-bit tag of the generation, never 0 (empty); when the tag
+  // wraps around, entries of 2^32 - 1 generations ago could match again, so they go.
+  fast_tag_ = static_cast<std::uint32_t>(current_generation_ % 0xffffffffULL) + 1;
+  if (fast_tag_ == 1) clear_fast_v4();
   cache_.clear();
   if (policy_counts_.size() < current_->name_count()) policy_counts_.resize(current_->name_count());
 }
@@ -175,7 +179,13 @@ void Engine::refresh_snapshot() {
 void Engine::clear_cache() {
   cache_.clear();
   for (auto& e : fast_) e.generation = 0;
+  clear_fast_v4();
   ++counters_.cache_flushes;
+}
+
+void Engine::clear_fast_v4() {
+  if (!fast_v4_) return;
+  for (std::size_t i = 0; i <= fast_v4_mask_; ++i) fast_v4_[i] = FastV4Set{};
 }
 
 Engine::Cached Engine::compute(const Endpoint& src, const Endpoint& dst, std::uint8_t protocol,
@@ -200,28 +210,9 @@ Verdict Engine::finish(bool allowed, VerdictReason reason, std::uint32_t policy)
   return v;
 }
 
-Verdict Engine::decide_resolved(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
-                                std::uint16_t port, Direction dir) {
-  FastEntry* slot = nullptr;
-  std::uint64_t fk[5];
-  if (config_.fast_cache_slots != 0) {
-    if (fast_.empty()) fast_.resize(config_.fast_cache_slots);
-    std::memcpy(&fk[0], src.bytes().data(), 16);
-    std::memcpy(&fk[2], dst.bytes().data(), 16);
-    fk[4] = (std::uint64_t{port} << 24) | (std::uint64_t{protocol} << 16) |
-            (std::uint64_t{static_cast<std::uint8_t>(dir)} << 8) | (src.is_v6() ? 2u : 0u) |
-            (dst.is_v6() ? 1u : 0u);
-    std::uint64_t h = (fk[0] ^ (fk[1] * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-    h ^= (fk[2] ^ (fk[3] * 0xc2b2ae3d27d4eb4fULL) ^ fk[4]) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    slot = &fast_[h & (config_.fast_cache_slots - 1)];
-    if (slot->generation == current_generation_ && slot->key[0] == fk[0] &&
-        slot->key[2] == fk[2] && slot->key[4] == fk[4] && slot->key[1] == fk[1] &&
-        slot->key[3] == fk[3]) {
-      ++counters_.cache_hits;
-      return finish(slot->value.allowed, slot->value.reason, slot->value.policy);
-    }
-  }
+Engine::Cached Engine::lookup_identities(const IpAddress& src, const IpAddress& dst,
+                                         std::uint8_t protocol, std::uint16_t port,
+                                         Direction dir) {
   const Endpoint s = current_->resolve(src);
   const Endpoint d = current_->resolve(dst);
   const CacheKey key{s.identity, s.cidr_class, d.identity,        d.cidr_class,
@@ -229,12 +220,7 @@ Verdict Engine::decide_resolved(const IpAddress& src, const IpAddress& dst, std:
   auto it = cache_.find(key);
   if (it != cache_.end()) {
     ++counters_.cache_hits;
-    if (slot) {
-      std::memcpy(slot->key, fk, sizeof fk);
-      slot->generation = current_generation_;
-      slot->value = it->second;
-    }
-    return finish(it->second.allowed, it->second.reason, it->second.policy);
+    return it->second;
   }
   ++counters_.cache_misses;
   const Cached c = compute(s, d, protocol, port, dir);
@@ -242,11 +228,65 @@ Verdict Engine::decide_resolved(const IpAddress& src, const IpAddress& dst, std:
     if (cache_.size() >= config_.max_cache_entries) clear_cache();
     cache_.emplace(key, c);
   }
-  if (slot) {
-    std::memcpy(slot->key, fk, sizeof fk);
-    slot->generation = current_generation_;
-    slot->value = c;
+  return c;
+}
+
+Verdict Engine::decide_v4(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                          std::uint16_t port, Direction dir) {
+  if (!fast_v4_) {
+    const std::size_t sets = std::max<std::size_t>(1, config_.fast_cache_slots / 2);
+    fast_v4_ = std::make_unique<FastV4Set[]>(sets);
+    fast_v4_mask_ = sets - 1;
   }
+  std::uint32_t s = 0, d = 0;
+  std::memcpy(&s, src.bytes().data(), 4);
+  std::memcpy(&d, dst.bytes().data(), 4);
+  const std::uint32_t meta = (std::uint32_t{port} << 16) | (std::uint32_t{protocol} << 8) |
+                             static_cast<std::uint8_t>(dir);
+  std::uint64_t h = ((std::uint64_t{s} << 32) | d) * 0x9e3779b97f4a7c15ULL;
+  h ^= (h >> 29) ^ (std::uint64_t{meta} * 0xc2b2ae3d27d4eb4fULL);
+  h ^= h >> 32;
+  FastV4Set& set = fast_v4_[h & fast_v4_mask_];
+  for (const FastV4Entry& e : set.way) {
+    if (e.generation == fast_tag_ && e.src == s && e.dst == d && e.meta == meta) {
+      ++counters_.cache_hits;
+      return finish(e.value.allowed, e.value.reason, e.value.policy);
+    }
+  }
+  const Cached c = lookup_identities(src, dst, protocol, port, dir);
+  set.way[1] = set.way[0];  // the newest entry in way 0, the one before it kept in way 1
+  set.way[0] = FastV4Entry{s, d, meta, fast_tag_, c};
+  return finish(c.allowed, c.reason, c.policy);
+}
+
+Verdict Engine::decide_resolved(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                                std::uint16_t port, Direction dir) {
+  if (config_.fast_cache_slots == 0) {
+    const Cached c = lookup_identities(src, dst, protocol, port, dir);
+    return finish(c.allowed, c.reason, c.policy);
+  }
+  if (src.is_v4() && dst.is_v4()) return decide_v4(src, dst, protocol, port, dir);
+  if (fast_.empty()) fast_.resize(config_.fast_cache_slots);
+  std::uint64_t fk[5];
+  std::memcpy(&fk[0], src.bytes().data(), 16);
+  std::memcpy(&fk[2], dst.bytes().data(), 16);
+  fk[4] = (std::uint64_t{port} << 24) | (std::uint64_t{protocol} << 16) |
+          (std::uint64_t{static_cast<std::uint8_t>(dir)} << 8) | (src.is_v6() ? 2u : 0u) |
+          (dst.is_v6() ? 1u : 0u);
+  std::uint64_t h = (fk[0] ^ (fk[1] * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+  h ^= (fk[2] ^ (fk[3] * 0xc2b2ae3d27d4eb4fULL) ^ fk[4]) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 29;
+  FastEntry* slot = &fast_[h & (config_.fast_cache_slots - 1)];
+  if (slot->generation == current_generation_ && slot->key[0] == fk[0] &&
+      slot->key[2] == fk[2] && slot->key[4] == fk[4] && slot->key[1] == fk[1] &&
+      slot->key[3] == fk[3]) {
+    ++counters_.cache_hits;
+    return finish(slot->value.allowed, slot->value.reason, slot->value.policy);
+  }
+  const Cached c = lookup_identities(src, dst, protocol, port, dir);
+  std::memcpy(slot->key, fk, sizeof fk);
+  slot->generation = current_generation_;
+  slot->value = c;
   return finish(c.allowed, c.reason, c.policy);
 }
 

@@ -70,8 +70,9 @@ struct EngineConfig {
   ConntrackConfig conntrack;
   bool track_connections = true;
   std::size_t max_cache_entries = 1u << 20;  // verdict cache; cleared when full; 0 = off
-  // Slots of the direct-mapped per-address cache in front of it (rounded up to a power
-  // of two; 64 bytes each; allocated on first use).
+  // Entries of the per-address cache in front of it (rounded up to a power of two; IPv4
+  // flows: 2-way sets of 32-byte entries; IPv6 flows: direct-mapped 64-byte entries;
+  // allocated on first use).
   std::size_t fast_cache_slots = 1u << 16;
 };
 
@@ -139,11 +140,28 @@ class Engine {
     std::uint64_t generation = 0;
     Cached value;
   };
+  // IPv4 flows, the common case: the key fits in 12 bytes, and two entries share one cache
+  // line (a set), so two flows whose hashes collide do not evict each other.
+  struct FastV4Entry {
+    std::uint32_t src = 0;
+    std::uint32_t dst = 0;
+    std::uint32_t meta = 0;        // port << 16 | protocol << 8 | direction
+    std::uint32_t generation = 0;  // low 32 bits of the snapshot generation; 0 = empty
+    Cached value{};
+  };
+  struct alignas(64) FastV4Set {
+    FastV4Entry way[2];
+  };
 
   void rebuild_locked();
   void refresh_snapshot();
   Cached compute(const Endpoint& src, const Endpoint& dst, std::uint8_t protocol,
                  std::uint16_t port, Direction dir) const;
+  Cached lookup_identities(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                           std::uint16_t port, Direction dir);
+  Verdict decide_v4(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                    std::uint16_t port, Direction dir);
+  void clear_fast_v4();
   Verdict decide_resolved(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
                           std::uint16_t port, Direction dir);
   Verdict finish(bool allowed, VerdictReason reason, std::uint32_t policy);
@@ -163,6 +181,9 @@ class Engine {
   std::uint64_t current_generation_ = 0;
   std::unordered_map<CacheKey, Cached, CacheKeyHash> cache_;
   std::vector<FastEntry> fast_;
+  std::unique_ptr<FastV4Set[]> fast_v4_;
+  std::size_t fast_v4_mask_ = 0;
+  std::uint32_t fast_tag_ = 0;
   Conntrack conntrack_;
   EngineCounters counters_;
   std::vector<std::array<std::uint64_t, 2>> policy_counts_;  // by name slot: allowed, denied

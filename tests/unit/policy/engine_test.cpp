@@ -124,6 +124,47 @@ spec:
   EXPECT_EQ(pc[0].denied, 5u);
 }
 
+// A per-address cache of one set (two ways): a third flow evicts the oldest; every verdict
+// still equals the uncached engine's, including after an update that flips it.
+TEST(PolicyEngine, TinyAddressCacheEvictsAndFollowsUpdates) {
+  const std::string yaml = R"(
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: x}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{port: 80}]
+)";
+  EngineConfig tiny;
+  tiny.fast_cache_slots = 2;
+  EngineConfig uncached;
+  uncached.max_cache_entries = 0;
+  Engine e(tiny), ref(uncached);
+  e.set_cluster(load_yaml(yaml));
+  ref.set_cluster(load_yaml(yaml));
+  const Connection flows[] = {{ip("10.0.2.1"), ip("10.0.1.1"), proto::tcp, 80},
+                              {ip("10.0.2.1"), ip("10.0.1.1"), proto::tcp, 81},
+                              {ip("10.0.3.1"), ip("10.0.1.1"), proto::udp, 80}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& c : flows) {
+      const Verdict got = e.decide(c);
+      const Verdict want = ref.decide(c);
+      EXPECT_EQ(got.allowed, want.allowed);
+      EXPECT_EQ(got.reason, want.reason);
+      EXPECT_EQ(got.policy, want.policy);
+    }
+  }
+  // Two ways, three flows visited in turn: nothing stays cached between visits, so the
+  // identity cache answers after the first round (3 misses, then hits there).
+  EXPECT_EQ(e.counters().cache_misses, 3u);
+  EXPECT_TRUE(e.decide(flows[0]).allowed);
+  EXPECT_TRUE(e.decide(flows[0]).allowed);  // now from the address cache
+  e.upsert_policy(deny_ingress("x", "web"));  // port 80 no longer allowed
+  EXPECT_FALSE(e.decide(flows[0]).allowed);
+  EXPECT_EQ(e.decide(flows[0]).policy, "x/web");
+}
+
 TEST(PolicyEngine, PacketVerdictV6) {
   Engine e;
   Cluster cl;
