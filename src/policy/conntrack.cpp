@@ -25,10 +25,33 @@ std::size_t hash_ip(const IpAddress& ip) noexcept {
 }
 
 std::size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  const std::uint64_t ports = (std::uint64_t{k.src_port} << 32) | (std::uint64_t{k.dst_port} << 8) |
-                              k.protocol;
-  return mix(hash_ip(k.src) * 31 + hash_ip(k.dst) + ports);
+  std::uint64_t w[4];
+  std::memcpy(&w[0], k.src.bytes().data(), 16);
+  std::memcpy(&w[2], k.dst.bytes().data(), 16);
+  const std::uint64_t tail = (std::uint64_t{k.src_port} << 48) | (std::uint64_t{k.dst_port} << 32) |
+                             (std::uint64_t{k.protocol} << 8) |
+                             (std::uint64_t{k.src.is_v6()} << 1) | std::uint64_t{k.dst.is_v6()};
+  std::uint64_t h = (w[0] ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+  h = (h ^ w[1] ^ (h >> 31)) * 0xc4ceb9fe1a85ec53ULL;
+  h = (h ^ w[2] ^ (h >> 29)) * 0xff51afd7ed558ccdULL;
+  h = (h ^ w[3] ^ (h >> 31)) * 0xc4ceb9fe1a85ec53ULL;
+  return mix(h ^ tail);
 }
+
+namespace {
+// Whether a key is in canonical orientation: its source endpoint (family, address words,
+// port) orders no later than its destination. Any total order will do: both directions of
+// a flow share the canonical key.
+bool canonical(const FlowKey& k) noexcept {
+  if (k.src.is_v6() != k.dst.is_v6()) return !k.src.is_v6();
+  std::uint64_t a[2], b[2];
+  std::memcpy(a, k.src.bytes().data(), 16);
+  std::memcpy(b, k.dst.bytes().data(), 16);
+  if (a[0] != b[0]) return a[0] < b[0];
+  if (a[1] != b[1]) return a[1] < b[1];
+  return k.src_port <= k.dst_port;
+}
+}  // namespace
 
 std::size_t Conntrack::FragKeyHash::operator()(const FragKey& k) const noexcept {
   return mix(hash_ip(k.src) * 31 + hash_ip(k.dst) + (std::uint64_t{k.id} << 8) + k.protocol);
@@ -81,21 +104,23 @@ void Conntrack::update(Flow& f, TimePoint now, const PacketInfo& p, bool reply) 
   f.expires = now + timeout(p.protocol, f.state);
 }
 
+// Flows are stored under their canonical key with the orientation of the packet that
+// created them, so one lookup finds a flow from either direction.
 FlowMatch Conntrack::match(TimePoint now, const PacketInfo& p) {
   auto key = flow_key(p);
   if (!key) return FlowMatch::none;
-  for (bool reply : {false, true}) {
-    auto it = flows_.find(reply ? key->reversed() : *key);
-    if (it == flows_.end()) continue;
-    if (now >= it->second.expires) {
-      flows_.erase(it);
-      ++stats_.expired;
-      continue;
-    }
-    update(it->second, now, p, reply);
-    return reply ? FlowMatch::reply : FlowMatch::original;
+  const bool forward = canonical(*key);
+  const FlowKey ck = forward ? *key : key->reversed();
+  Flow* f = flows_.find(ck);
+  if (!f) return FlowMatch::none;
+  if (now >= f->expires) {
+    flows_.erase(ck);
+    ++stats_.expired;
+    return FlowMatch::none;
   }
-  return FlowMatch::none;
+  const bool reply = forward != f->original_forward;
+  update(*f, now, p, reply);
+  return reply ? FlowMatch::reply : FlowMatch::original;
 }
 
 void Conntrack::make_room(TimePoint now) {
@@ -104,22 +129,21 @@ void Conntrack::make_room(TimePoint now) {
     last_sweep_ = now;
     expire(now);
   }
-  while (flows_.size() >= config_.max_flows && !flows_.empty()) {
-    flows_.erase(flows_.begin());
-    ++stats_.evicted;
-  }
+  while (flows_.size() >= config_.max_flows && flows_.evict_one()) ++stats_.evicted;
 }
 
 void Conntrack::track(TimePoint now, const PacketInfo& p) {
   auto key = flow_key(p);
   if (!key || config_.max_flows == 0) return;
-  auto it = flows_.find(*key);
-  if (it == flows_.end()) {
+  const bool forward = canonical(*key);
+  const FlowKey ck = forward ? *key : key->reversed();
+  Flow* f = flows_.find(ck);
+  if (!f) {
     make_room(now);
-    it = flows_.emplace(*key, Flow{}).first;
+    f = &flows_.insert(ck, Flow{TimePoint{}, State::unreplied, forward});
     ++stats_.created;
   }
-  update(it->second, now, p, false);
+  update(*f, now, p, forward != f->original_forward);
 }
 
 bool Conntrack::fragment_known(TimePoint now, const PacketInfo& p) {
@@ -149,14 +173,8 @@ void Conntrack::track_fragment(TimePoint now, const PacketInfo& p) {
 }
 
 void Conntrack::expire(TimePoint now) {
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    if (now >= it->second.expires) {
-      it = flows_.erase(it);
-      ++stats_.expired;
-    } else {
-      ++it;
-    }
-  }
+  stats_.expired +=
+      flows_.erase_if([&](const FlowKey&, const Flow& f) { return now >= f.expires; });
   for (auto it = fragments_.begin(); it != fragments_.end();) {
     it = now >= it->second ? fragments_.erase(it) : std::next(it);
   }

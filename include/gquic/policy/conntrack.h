@@ -27,6 +27,8 @@
 
 #include "gquic/core/clock.h"
 #include "gquic/core/socket_address.h"
+#include "gquic/policy/conntrack_key.h"
+#include "gquic/policy/flow_map.h"
 #include "gquic/policy/packet.h"
 
 namespace gquic::policy {
@@ -43,22 +45,6 @@ struct ConntrackConfig {
   Duration fragment = std::chrono::seconds(30);
 };
 
-struct FlowKey {
-  IpAddress src;
-  IpAddress dst;
-  std::uint16_t src_port = 0;
-  std::uint16_t dst_port = 0;
-  std::uint8_t protocol = 0;
-  FlowKey reversed() const noexcept { return {dst, src, dst_port, src_port, protocol}; }
-  friend bool operator==(const FlowKey&, const FlowKey&) noexcept = default;
-};
-
-struct FlowKeyHash {
-  std::size_t operator()(const FlowKey& k) const noexcept;
-};
-
-// The flow key of a packet, or nullopt when the packet is not trackable (no L4 header,
-// ICMP other than echo, protocols without ports).
 std::optional<FlowKey> flow_key(const PacketInfo& p) noexcept;
 
 enum class FlowMatch : std::uint8_t { none, original, reply };
@@ -96,6 +82,7 @@ class Conntrack {
   struct Flow {
     TimePoint expires;
     State state = State::unreplied;
+    bool original_forward = true;  // the first packet's key was the canonical one
   };
   struct FragKey {
     IpAddress src, dst;
@@ -112,7 +99,7 @@ class Conntrack {
   void make_room(TimePoint now);
 
   ConntrackConfig config_;
-  std::unordered_map<FlowKey, Flow, FlowKeyHash> flows_;
+  FlowMap<Flow> flows_;
   std::unordered_map<FragKey, TimePoint, FragKeyHash> fragments_;
   TimePoint last_sweep_{};
   ConntrackStats stats_;
