@@ -196,6 +196,34 @@ void run_verdicts(benchmark::State& state, Engine& engine, bool warm) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// The same, through verdicts() in batches of `batch` packets (a data plane's read batch).
+void run_batched_verdicts(benchmark::State& state, Engine& engine, std::size_t batch) {
+  const auto& pkts = packets();
+  std::vector<std::span<const std::uint8_t>> views(pkts.begin(), pkts.end());
+  std::vector<Verdict> out(batch);
+  TimePoint now{std::chrono::seconds(1)};
+  for (std::size_t i = 0; i < views.size(); i += batch) {
+    engine.verdicts(now, std::span(views).subspan(i, batch), Direction::both, out);
+  }
+  std::size_t i = 0;
+  std::uint64_t allowed = 0, packets_done = 0;
+  const double t0 = thread_cpu_ns();
+  for (auto _ : state) {
+    engine.verdicts(now, std::span(views).subspan(i, batch), Direction::both, out);
+    for (std::size_t k = 0; k < batch; ++k) allowed += out[k].allowed;
+    packets_done += batch;
+    i = (i + batch) & 4095;
+  }
+  const double ns = (thread_cpu_ns() - t0) / static_cast<double>(packets_done);
+  const double floor = parse_floor_ns();
+  state.counters["ns_per_verdict"] = ns;
+  state.counters["floor_ns"] = floor;
+  state.counters["ratio_to_floor"] = ns / floor;
+  state.counters["allowed_pct"] =
+      100.0 * static_cast<double>(allowed) / static_cast<double>(packets_done);
+  state.SetItemsProcessed(static_cast<std::int64_t>(packets_done));
+}
+
 std::unique_ptr<Engine> make_engine(EngineConfig cfg) {
   auto e = std::make_unique<Engine>(cfg);
   e->set_cluster(cluster());
@@ -211,6 +239,21 @@ void BM_VerdictCacheHit(benchmark::State& state) {
   run_verdicts(state, *engine, true);
 }
 BENCHMARK(BM_VerdictCacheHit)->Arg(1 << 16)->Arg(1 << 14)->Arg(0);
+
+// Arg: batch size (4,096 packets in the ring, so a power of two up to 4,096).
+void BM_BatchVerdictCacheHit(benchmark::State& state) {
+  EngineConfig cfg;
+  cfg.track_connections = false;
+  static auto engine = make_engine(cfg);
+  run_batched_verdicts(state, *engine, static_cast<std::size_t>(state.range(0)));
+}
+BENCHMARK(BM_BatchVerdictCacheHit)->Arg(32);
+
+void BM_BatchVerdictConntrackHit(benchmark::State& state) {
+  static auto engine = make_engine(EngineConfig{});
+  run_batched_verdicts(state, *engine, static_cast<std::size_t>(state.range(0)));
+}
+BENCHMARK(BM_BatchVerdictConntrackHit)->Arg(32);
 
 void BM_VerdictConntrackHit(benchmark::State& state) {
   static auto engine = make_engine(EngineConfig{});

@@ -1,5 +1,7 @@
 #include "gquic/policy/engine.h"
 
+#include "gquic/core/assert.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -231,6 +233,14 @@ Engine::Cached Engine::lookup_identities(const IpAddress& src, const IpAddress& 
   return c;
 }
 
+std::size_t Engine::fast_v4_index(std::uint32_t s, std::uint32_t d,
+                                  std::uint32_t meta) const noexcept {
+  std::uint64_t h = ((std::uint64_t{s} << 32) | d) * 0x9e3779b97f4a7c15ULL;
+  h ^= (h >> 29) ^ (std::uint64_t{meta} * 0xc2b2ae3d27d4eb4fULL);
+  h ^= h >> 32;
+  return h & fast_v4_mask_;
+}
+
 Verdict Engine::decide_v4(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
                           std::uint16_t port, Direction dir) {
   if (!fast_v4_) {
@@ -243,10 +253,7 @@ Verdict Engine::decide_v4(const IpAddress& src, const IpAddress& dst, std::uint8
   std::memcpy(&d, dst.bytes().data(), 4);
   const std::uint32_t meta = (std::uint32_t{port} << 16) | (std::uint32_t{protocol} << 8) |
                              static_cast<std::uint8_t>(dir);
-  std::uint64_t h = ((std::uint64_t{s} << 32) | d) * 0x9e3779b97f4a7c15ULL;
-  h ^= (h >> 29) ^ (std::uint64_t{meta} * 0xc2b2ae3d27d4eb4fULL);
-  h ^= h >> 32;
-  FastV4Set& set = fast_v4_[h & fast_v4_mask_];
+  FastV4Set& set = fast_v4_[fast_v4_index(s, d, meta)];
   for (const FastV4Entry& e : set.way) {
     if (e.generation == fast_tag_ && e.src == s && e.dst == d && e.meta == meta) {
       ++counters_.cache_hits;
@@ -299,7 +306,55 @@ Verdict Engine::verdict(TimePoint now, std::span<const std::uint8_t> packet, Dir
   refresh_snapshot();
   auto parsed = parse_packet(packet);
   if (!parsed) return finish(false, VerdictReason::malformed, kNoId);
-  const PacketInfo& p = *parsed;
+  return verdict_parsed(now, *parsed, dir);
+}
+
+namespace {
+// Ports only exist for TCP, UDP and SCTP; other protocols are decided with port 0, which
+// only rules without ports match.
+std::uint16_t policy_port(const PacketInfo& p) noexcept {
+  const bool has_ports =
+      p.protocol == proto::tcp || p.protocol == proto::udp || p.protocol == proto::sctp;
+  return has_ports ? p.dst_port : 0;
+}
+}  // namespace
+
+void Engine::prefetch(const PacketInfo& p, Direction dir) const noexcept {
+  if (fast_v4_ && p.src.is_v4() && p.dst.is_v4()) {
+    std::uint32_t s = 0, d = 0;
+    std::memcpy(&s, p.src.bytes().data(), 4);
+    std::memcpy(&d, p.dst.bytes().data(), 4);
+    const std::uint32_t meta = (std::uint32_t{policy_port(p)} << 16) |
+                               (std::uint32_t{p.protocol} << 8) | static_cast<std::uint8_t>(dir);
+    __builtin_prefetch(&fast_v4_[fast_v4_index(s, d, meta)]);
+  }
+}
+
+void Engine::verdicts(TimePoint now, std::span<const std::span<const std::uint8_t>> packets,
+                      Direction dir, std::span<Verdict> out) {
+  GQUIC_ASSERT(out.size() >= packets.size());
+  refresh_snapshot();
+  constexpr std::size_t kChunk = 16;
+  std::array<PacketInfo, kChunk> parsed;
+  std::array<bool, kChunk> ok{};
+  for (std::size_t base = 0; base < packets.size(); base += kChunk) {
+    const std::size_t n = std::min(kChunk, packets.size() - base);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto r = parse_packet(packets[base + i]);
+      ok[i] = r.has_value();
+      if (ok[i]) {
+        parsed[i] = *r;
+        prefetch(parsed[i], dir);
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      out[base + i] = ok[i] ? verdict_parsed(now, parsed[i], dir)
+                            : finish(false, VerdictReason::malformed, kNoId);
+    }
+  }
+}
+
+Verdict Engine::verdict_parsed(TimePoint now, const PacketInfo& p, Direction dir) {
   if (p.is_fragment && !p.first_fragment) {
     if (conntrack_.fragment_known(now, p)) return finish(true, VerdictReason::fragment_tracked, kNoId);
     return finish(false, VerdictReason::fragment_untracked, kNoId);
@@ -317,11 +372,7 @@ Verdict Engine::verdict(TimePoint now, std::span<const std::uint8_t> packet, Dir
       case FlowMatch::none: break;
     }
   }
-  // Ports only exist for TCP, UDP and SCTP; other protocols are decided with port 0, which
-  // only rules without ports match.
-  const bool has_ports =
-      p.protocol == proto::tcp || p.protocol == proto::udp || p.protocol == proto::sctp;
-  const Verdict v = decide_resolved(p.src, p.dst, p.protocol, has_ports ? p.dst_port : 0, dir);
+  const Verdict v = decide_resolved(p.src, p.dst, p.protocol, policy_port(p), dir);
   if (v.allowed) {
     if (config_.track_connections) conntrack_.track(now, p);
     if (p.is_fragment) conntrack_.track_fragment(now, p);

@@ -20,6 +20,11 @@
 // verdict cache. verdict()/decide() themselves mutate the cache, the conntrack and the
 // counters, so one thread at a time calls them (one Engine per data-plane thread, or
 // external locking).
+//
+// Data planes that read packets in batches (TUN, recvmmsg, GRO) call verdicts() instead:
+// the same decisions in the same order as one verdict() per packet, but the address-cache
+// lines of up to 16 packets are requested from memory before the first of them is decided,
+// so their latencies overlap.
 
 #include <array>
 #include <atomic>
@@ -109,6 +114,9 @@ class Engine {
 
   // ---- data plane (one thread at a time) ----
   Verdict verdict(TimePoint now, std::span<const std::uint8_t> packet, Direction dir);
+  // One verdict per packet into out (out.size() >= packets.size()), in order.
+  void verdicts(TimePoint now, std::span<const std::span<const std::uint8_t>> packets,
+                Direction dir, std::span<Verdict> out);
   // The policy decision for a connection (no conntrack), through the verdict cache.
   Verdict decide(const Connection& c, Direction dir = Direction::both);
   void clear_cache();
@@ -162,6 +170,9 @@ class Engine {
   Verdict decide_v4(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
                     std::uint16_t port, Direction dir);
   void clear_fast_v4();
+  Verdict verdict_parsed(TimePoint now, const PacketInfo& p, Direction dir);
+  std::size_t fast_v4_index(std::uint32_t s, std::uint32_t d, std::uint32_t meta) const noexcept;
+  void prefetch(const PacketInfo& p, Direction dir) const noexcept;
   Verdict decide_resolved(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
                           std::uint16_t port, Direction dir);
   Verdict finish(bool allowed, VerdictReason reason, std::uint32_t policy);

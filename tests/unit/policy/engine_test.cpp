@@ -165,6 +165,46 @@ spec:
   EXPECT_EQ(e.decide(flows[0]).policy, "x/web");
 }
 
+// verdicts() on a batch decides exactly as verdict() packet by packet, in order: a reply
+// in the same batch as its request passes through the conntrack entry the request made.
+TEST(PolicyEngine, BatchVerdictsEqualSingleVerdicts) {
+  const std::string yaml = R"(
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: x}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{port: 80}]
+)";
+  Engine batch, single;
+  batch.set_cluster(load_yaml(yaml));
+  single.set_cluster(load_yaml(yaml));
+  std::vector<std::vector<std::uint8_t>> pkts;
+  for (int i = 0; i < 40; ++i) {
+    const std::uint16_t port = i % 3 == 0 ? 81 : 80;
+    pkts.push_back(tcp4(ip("10.0.2.1"), ip("10.0.1.1"), static_cast<std::uint16_t>(4000 + i), port));
+    // The reply of the previous request.
+    pkts.push_back(tcp4(ip("10.0.1.1"), ip("10.0.2.1"), port, static_cast<std::uint16_t>(4000 + i)));
+  }
+  pkts.push_back({0x45, 0x00});  // malformed
+  std::vector<std::span<const std::uint8_t>> views(pkts.begin(), pkts.end());
+  std::vector<Verdict> out(views.size());
+  TimePoint now{std::chrono::seconds(5)};
+  batch.verdicts(now, views, Direction::both, out);
+  int replies_allowed = 0;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const Verdict want = single.verdict(now, views[i], Direction::both);
+    EXPECT_EQ(out[i].allowed, want.allowed) << i;
+    EXPECT_EQ(out[i].reason, want.reason) << i;
+    EXPECT_EQ(out[i].policy, want.policy) << i;
+    replies_allowed += out[i].reason == VerdictReason::reply;
+  }
+  EXPECT_EQ(replies_allowed, 26);  // the replies of the 26 requests to port 80
+  EXPECT_EQ(out.back().reason, VerdictReason::malformed);
+  EXPECT_EQ(batch.counters().allowed, single.counters().allowed);
+}
+
 TEST(PolicyEngine, PacketVerdictV6) {
   Engine e;
   Cluster cl;
