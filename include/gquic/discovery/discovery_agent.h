@@ -1,0 +1,100 @@
+#pragma once
+// ServiceDiscoveryManager: the discovery agent of one node. It owns the registry and runs, on
+// one io_context, what feeds and serves it: TTL expiry, the DNS interface (UDP+TCP), the HTTP
+// API, and (later) health checks and backends. Everything happens on the io_context's thread;
+// methods must be called there (or before it runs).
+//
+// Backends (etcd, mDNS, gossip) push what they learn through apply_remote()/remove_remote(),
+// which tag the service with its ServiceSource; local registrations come through
+// register_service(). Watchers read registry events with events_since() and wait for the next
+// change with wait_for_change().
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gquic/core/clock.h"
+#include "gquic/core/error.h"
+#include "gquic/core/socket_address.h"
+#include "gquic/discovery/dns_responder.h"
+#include "gquic/discovery/etcd_client.h"
+#include "gquic/discovery/registry.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace gquic::discovery {
+
+struct DiscoveryConfig {
+  std::string node_id = "node";
+  bool enable_mdns = false;     // LAN backends: see docs/discovery_lan.md
+  bool enable_dns_sd = false;
+  bool enable_gossip = false;
+  std::vector<std::string> etcd_endpoints;  // "http://IP:PORT"; empty: no etcd backend
+  std::string etcd_prefix = "/gquic/discovery";
+  std::chrono::seconds etcd_lease_ttl{10};
+  bool container_mode = false;
+  std::optional<SocketAddress> http_listen;  // the HTTP API; none: off
+  std::optional<SocketAddress> dns_listen;   // the DNS interface; none: off
+  DnsOptions dns;
+  RegistryOptions registry;
+};
+
+struct DiscoveryStats {
+  RegistryStats registry;
+  DnsStats dns;
+  std::uint64_t cache_hits = 0;    // queries answered from the registry's indexes
+  std::uint64_t cache_misses = 0;  // queries that found nothing
+};
+
+class ServiceDiscoveryManager {
+ public:
+  ServiceDiscoveryManager(boost::asio::io_context& io, DiscoveryConfig config,
+                          const Clock& clock = SteadyClock::instance());
+  ~ServiceDiscoveryManager();
+  ServiceDiscoveryManager(const ServiceDiscoveryManager&) = delete;
+  ServiceDiscoveryManager& operator=(const ServiceDiscoveryManager&) = delete;
+
+  // Starts expiry and the configured listeners. OS errors (address in use, ...) as values.
+  Result<void> start();
+  void stop();
+
+  Result<void> register_service(ServiceInfo s, std::string* why = nullptr);
+  Result<void> deregister_service(const ServiceId& id);
+  Result<void> renew(const ServiceId& id);
+  Result<void> set_endpoint_health(const ServiceId& id, std::string_view address, Health h);
+  std::vector<ServiceInfo> discover_services(const ServiceQuery& q);
+
+  // Backend feed.
+  Result<std::optional<EventKind>> apply_remote(ServiceInfo s, ServiceSource source,
+                                                std::string* why = nullptr);
+  Result<void> remove_remote(const ServiceId& id, ServiceSource source);
+
+  // Watching: events after `since` relevant to `q` (Errc::exhausted: re-query), and a way to
+  // be called back once on the next change (or when stopped). Returns a token for
+  // cancel_change_callback().
+  Result<std::vector<WatchEvent>> events_since(std::uint64_t since, const ServiceQuery& q) const;
+  std::uint64_t last_sequence() const noexcept;
+  std::uint64_t on_next_change(std::function<void()> callback);
+  void cancel_change_callback(std::uint64_t token);
+
+  DiscoveryStats stats() const;
+  const ServiceRegistry& registry() const noexcept;
+  const DiscoveryConfig& config() const noexcept;
+  std::optional<SocketAddress> http_address() const;
+  std::optional<SocketAddress> dns_address() const;
+  bool stopped() const noexcept;
+  // The etcd backend's counters (all zero without one).
+  EtcdStats etcd_stats() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gquic::discovery
