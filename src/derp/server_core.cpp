@@ -53,6 +53,7 @@ void ServerCore::send_control(ConnId id, Conn& c, FrameType type,
   }
   write_frame(c.control, type, parts);
   ++c.control_frames;
+  mark_dirty(id, c);
 }
 
 void ServerCore::handle_bytes(ConnId id, TimePoint now, std::span<const std::uint8_t> bytes) {
@@ -147,6 +148,7 @@ void ServerCore::deliver(const Key& src, const Key& dst, std::span<const std::ui
   std::vector<std::uint8_t> frame;
   write_frame(frame, FrameType::recv_packet, {std::span<const std::uint8_t>(src), packet});
   d.packets.push_back(std::move(frame));
+  mark_dirty(to, d);
   d.sent_to_me_from.insert(src);
   ++stats_.packets_relayed;
   stats_.bytes_relayed += packet.size();
@@ -174,6 +176,7 @@ void ServerCore::on_frame(ConnId id, Conn& c, TimePoint now, const Frame& f) {
                     {std::span<const std::uint8_t>(c.key), std::span<const std::uint8_t>(sp->key),
                      sp->packet});
         ++stats_.packets_forwarded;
+        dirty_links_.insert(fw->second);
         return;
       }
       return count(DropReason::unknown_destination);
@@ -278,6 +281,28 @@ std::vector<std::uint8_t> ServerCore::take_output(ConnId id) {
 bool ServerCore::has_output(ConnId id) const {
   auto it = conns_.find(id);
   return it != conns_.end() && (!it->second.control.empty() || !it->second.packets.empty());
+}
+
+std::vector<ConnId> ServerCore::take_dirty() {
+  std::vector<ConnId> out;
+  out.reserve(dirty_.size());
+  for (ConnId id : dirty_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    it->second.dirty = false;
+    out.push_back(id);
+  }
+  dirty_.clear();
+  return out;
+}
+
+std::vector<LinkId> ServerCore::take_dirty_links() {
+  std::vector<LinkId> out;
+  for (LinkId l : dirty_links_) {
+    if (links_.contains(l)) out.push_back(l);
+  }
+  dirty_links_.clear();
+  return out;
 }
 
 std::optional<std::pair<ConnId, CloseReason>> ServerCore::poll_close() {

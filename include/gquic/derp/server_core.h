@@ -107,6 +107,9 @@ class ServerCore {
   // Everything queued for the connection, in order (control frames before packets).
   std::vector<std::uint8_t> take_output(ConnId id);
   bool has_output(ConnId id) const;
+  // Connections that got output since the last call (each once), so a driver wakes only
+  // their writers instead of scanning every connection.
+  std::vector<ConnId> take_dirty();
   std::optional<std::pair<ConnId, CloseReason>> poll_close();
   void closed(ConnId id, TimePoint now);
 
@@ -121,6 +124,8 @@ class ServerCore {
   void mesh_peer_present(LinkId link, const Key& client);
   void mesh_peer_gone(LinkId link, const Key& client);
   std::vector<std::uint8_t> take_link_output(LinkId link);
+  // Links that got output since the last call.
+  std::vector<LinkId> take_dirty_links();
 
   const Key& public_key() const noexcept { return config_.server_key.public_key; }
   std::optional<Key> client_key(ConnId id) const;
@@ -137,6 +142,7 @@ class ServerCore {
     bool watcher = false;
     bool preferred = false;
     bool closing = false;
+    bool dirty = false;  // listed in dirty_
     Key key{};
     FrameReader reader;
     std::vector<std::uint8_t> control;        // framed bytes
@@ -156,6 +162,12 @@ class ServerCore {
   bool take_tokens(Conn& c, TimePoint now, std::size_t bytes);
   void unregister(ConnId id, Conn& c);
   void count(DropReason r) { ++stats_.drops[static_cast<std::size_t>(r)]; }
+  void mark_dirty(ConnId id, Conn& c) {
+    if (!c.dirty) {
+      c.dirty = true;
+      dirty_.push_back(id);
+    }
+  }
 
   ServerCoreConfig config_;
   ConnId next_id_ = 1;
@@ -166,6 +178,8 @@ class ServerCore {
   std::map<LinkId, std::vector<std::uint8_t>> links_;
   std::map<Key, LinkId> forwarders_;
   std::deque<std::pair<ConnId, CloseReason>> to_close_;
+  std::vector<ConnId> dirty_;
+  std::set<LinkId> dirty_links_;
   ServerStats stats_;
 };
 

@@ -330,3 +330,38 @@ TEST(DerpServerCore, DuplicateKeyNewestIsActiveAndNoPeerGoneWhileOneRemains) {
 
 }  // namespace
 }  // namespace gquic::derp
+
+namespace gquic::derp {
+namespace {
+
+TEST(DerpServerCore, DirtyListsOnlyConnectionsWithNewOutput) {
+  auto cfg = config();
+  cfg.mesh_key = *parse_mesh_key(std::string(64, 'd'));
+  ServerCore s(cfg);
+  TestClient a, b, c;
+  connect(s, a, t0);
+  connect(s, b, t0);
+  connect(s, c, t0);
+  (void)s.take_dirty();
+  EXPECT_TRUE(s.take_dirty().empty());
+  a.send_packet(s, t0, b.keys.public_key, Bytes{1});
+  a.send_packet(s, t0, b.keys.public_key, Bytes{2});
+  EXPECT_EQ(s.take_dirty(), std::vector<ConnId>{b.id});  // listed once
+  c.send(s, t0, FrameType::ping, {std::span<const std::uint8_t>(Bytes(8, 7))});
+  EXPECT_EQ(s.take_dirty(), std::vector<ConnId>{c.id});
+  // A forwarded packet marks its link.
+  const LinkId link = s.add_mesh_link();
+  const Key far = generate_key_pair().public_key;
+  s.mesh_peer_present(link, far);
+  a.send_packet(s, t0, far, Bytes{3});
+  EXPECT_EQ(s.take_dirty_links(), std::vector<LinkId>{link});
+  EXPECT_TRUE(s.take_dirty_links().empty());
+  EXPECT_FALSE(s.take_link_output(link).empty());
+  // A closed connection is not listed.
+  a.send_packet(s, t0, b.keys.public_key, Bytes{4});
+  s.closed(b.id, t0);
+  for (ConnId id : s.take_dirty()) EXPECT_NE(id, b.id);
+}
+
+}  // namespace
+}  // namespace gquic::derp
