@@ -44,6 +44,8 @@ std::string_view to_string(DropReason r) noexcept {
       return "queue_full";
     case DropReason::handshake_timeout:
       return "handshake_timeout";
+    case DropReason::filtered:
+      return "filtered";
     case DropReason::count_:
       break;
   }
@@ -58,6 +60,7 @@ std::uint64_t DeviceStats::total_dropped() const noexcept {
 
 namespace {
 LocalStatic make_local(const PrivateKey& key) {
+  if (key.is_zero()) return LocalStatic{};  // keyless device
   auto local = LocalStatic::from_private(key);
   GQUIC_ASSERT(local.has_value());  // X25519 of a clamped scalar cannot fail
   return local ? *local : LocalStatic{};
@@ -68,7 +71,8 @@ DeviceCore::DeviceCore(const DeviceConfig& config, RandomSource& rng)
     : config_(config),
       rng_(rng),
       local_(make_local(config.private_key)),
-      cookie_checker_(local_.public_key) {
+      cookie_checker_(local_.public_key),
+      has_private_key_(!config.private_key.is_zero()) {
   config_.private_key = PrivateKey{};  // kept once, in local_
   if (config_.mtu == 0) config_.mtu = 1420;
 }
@@ -138,6 +142,8 @@ std::optional<PeerInfo> DeviceCore::peer_info(PeerId id) const {
   info.endpoint = p.endpoint;
   info.allowed_ips = allowed_ips_.list(id);
   info.stats = p.stats;
+  info.preshared_key = p.remote.psk;
+  info.persistent_keepalive = p.persistent_keepalive;
   info.has_session = p.keypairs.current != nullptr;
   info.staged = p.staged.size();
   return info;

@@ -43,6 +43,11 @@ void DeviceCore::handle_datagram(TimePoint now, const SocketAddress& from,
     drop(DropReason::malformed);
     return;
   }
+  if (!has_private_key_ && (*type == MessageType::handshake_initiation ||
+                            *type == MessageType::handshake_response)) {
+    drop(DropReason::handshake_failed);  // keyless: no handshakes until a key is set
+    return;
+  }
   switch (*type) {
     case MessageType::handshake_initiation:
       handle_initiation(now, from, datagram);
@@ -296,6 +301,11 @@ void DeviceCore::handle_transport(TimePoint now, const SocketAddress& from,
     return;
   }
   scratch_.resize(inner->length);
+  if (filter_ != nullptr && filter_->filter(PacketDirection::from_peer, peer.remote.public_key,
+                                            scratch_) == FilterVerdict::drop) {
+    drop(DropReason::filtered);
+    return;
+  }
   ++stats_.rx_packets;
   stats_.rx_bytes += scratch_.size();
   peer.stats.rx_bytes += scratch_.size();

@@ -37,6 +37,11 @@ void DeviceCore::handle_tun_packet(TimePoint now, std::span<const std::uint8_t> 
     drop(DropReason::no_route);
     return;
   }
+  if (filter_ != nullptr && filter_->filter(PacketDirection::to_peer, peer->remote.public_key,
+                                            ip_packet) == FilterVerdict::drop) {
+    drop(DropReason::filtered);
+    return;
+  }
   touch(*peer);
   stage(*peer, ip_packet);
   send_staged(now, *peer);
@@ -103,7 +108,7 @@ void DeviceCore::initiate_handshake(TimePoint now, Peer& peer, bool retry) {
     if (peer.last_handshake_sent && now - *peer.last_handshake_sent < kRekeyTimeout) return;
     peer.timers.handshake_attempts = 0;
   }
-  if (!peer.endpoint) return;  // wait for the peer to initiate
+  if (!peer.endpoint || !has_private_key_) return;  // wait for the peer, or for a key
   clear_handshake(peer);
   const std::uint32_t idx = new_index(peer.id, true);
   peer.handshake_index = idx;

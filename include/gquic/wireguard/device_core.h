@@ -70,10 +70,23 @@ enum class DropReason : std::uint8_t {
   no_endpoint,        // a packet to send but no endpoint known for the peer
   queue_full,         // staged queue full while a handshake is pending: oldest dropped
   handshake_timeout,  // staged packets dropped after REKEY_ATTEMPT_TIME
+  filtered,           // the packet filter said drop
   count_,
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
 std::string_view to_string(DropReason r) noexcept;
+
+// A policy hook on the data path: every IP packet going to a peer (after cryptokey routing
+// picked it) and every packet coming from one (after decryption and the allowed-IP check) is
+// shown to the filter, which passes or drops it. It must not call back into the DeviceCore.
+enum class FilterVerdict : std::uint8_t { pass, drop };
+enum class PacketDirection : std::uint8_t { to_peer, from_peer };
+class PacketFilter {
+ public:
+  virtual ~PacketFilter() = default;
+  virtual FilterVerdict filter(PacketDirection direction, const PublicKey& peer,
+                               std::span<const std::uint8_t> ip_packet) = 0;
+};
 
 struct DeviceStats {
   std::array<std::uint64_t, kDropReasonCount> drops{};
@@ -118,6 +131,8 @@ struct PeerInfo {
   std::optional<SocketAddress> endpoint;
   std::vector<IpPrefix> allowed_ips;
   PeerStats stats;
+  PresharedKey preshared_key;  // zeros when none
+  std::optional<Duration> persistent_keepalive;
   bool has_session = false;
   std::size_t staged = 0;
 };
@@ -139,6 +154,31 @@ class DeviceCore {
   std::optional<PeerId> find_peer(const PublicKey& key) const;
   std::optional<PeerInfo> peer_info(PeerId peer) const;
   std::size_t peer_count() const noexcept { return peers_.size(); }
+  // Every peer, in the order they were added.
+  std::vector<PeerId> peer_ids() const;
+
+  // Live reconfiguration (the UAPI `set`, WireGuardManager); device_config.cpp.
+  // A zero private key leaves the device keyless: it neither sends nor answers handshakes.
+  bool has_private_key() const noexcept { return has_private_key_; }
+  const PrivateKey& private_key() const noexcept { return local_.private_key; }
+  // Replaces the static key. Handshakes in progress are abandoned; established sessions keep
+  // carrying traffic until they expire or rekey, and every new handshake uses the new key.
+  // A configured peer whose public key equals the new one is removed. Same key: no change.
+  void set_private_key(const PrivateKey& key);
+  Result<void> set_preshared_key(PeerId peer, const std::optional<PresharedKey>& psk);
+  // nullopt or zero turns it off; turning it on sends a keepalive at once (endpoint known).
+  Result<void> set_persistent_keepalive(PeerId peer, std::optional<Duration> interval);
+  Result<void> clear_allowed_ips(PeerId peer);
+  // Removes the exact prefix if `peer` owns it; not_found otherwise.
+  Result<void> remove_allowed_ip(PeerId peer, const IpPrefix& prefix);
+  std::chrono::nanoseconds unix_time_offset() const noexcept { return config_.unix_time_offset; }
+  void set_unix_time_offset(std::chrono::nanoseconds offset) noexcept {
+    config_.unix_time_offset = offset;
+  }
+  std::size_t mtu() const noexcept { return config_.mtu; }
+
+  // The filter stays owned by the caller and must outlive its use; nullptr removes it.
+  void set_packet_filter(PacketFilter* filter) noexcept { filter_ = filter; }
 
   // Set by the driver when handshake processing falls behind (cookies demanded).
   void set_under_load(bool under_load) noexcept { under_load_ = under_load; }
@@ -205,7 +245,9 @@ class DeviceCore {
   RandomSource& rng_;
   LocalStatic local_;
   CookieChecker cookie_checker_;
+  bool has_private_key_ = false;
   bool under_load_ = false;
+  PacketFilter* filter_ = nullptr;
 
   PeerId next_peer_id_ = 1;
   std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
