@@ -1,5 +1,6 @@
 #pragma once
-// PLACEHOLDER: replaced by the quic command group.
+// `gquic perf server|client` (draft-banks-quic-performance over gquic's QUIC driver) and
+// `gquic interop` (a quic-interop-runner endpoint run natively, configured by environment).
 #include <CLI/CLI.hpp>
 
 #include "command_runner.h"

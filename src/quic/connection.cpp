@@ -75,6 +75,27 @@ Result<void> Connection::Impl::setup(const Path& path, const ngtcp2_cid* dcid,
   settings.initial_ts = to_tstamp(now);
   settings.rand_ctx.native_handle = this;
   settings.max_tx_udp_payload_size = config.max_udp_payload;
+  switch (config.congestion_control) {
+    case CongestionControl::cubic: settings.cc_algo = NGTCP2_CC_ALGO_CUBIC; break;
+    case CongestionControl::bbr2: settings.cc_algo = NGTCP2_CC_ALGO_BBR; break;
+    case CongestionControl::reno: settings.cc_algo = NGTCP2_CC_ALGO_RENO; break;
+  }
+  if (!config.versions.empty()) {
+    if (server) {
+      settings.preferred_versions = config.versions.data();
+      settings.preferred_versionslen = config.versions.size();
+    } else {
+      settings.available_versions = config.versions.data();
+      settings.available_versionslen = config.versions.size();
+    }
+  }
+  if (config.qlog) {
+    settings.qlog_write = [](void* user, std::uint32_t flags, const void* data, std::size_t len) {
+      auto* self = static_cast<Impl*>(user);
+      self->config.qlog(std::span(static_cast<const std::uint8_t*>(data), len),
+                        (flags & NGTCP2_QLOG_WRITE_FLAG_FIN) != 0);
+    };
+  }
   settings.handshake_timeout = static_cast<ngtcp2_duration>(
       std::max<std::int64_t>(std::chrono::nanoseconds(config.idle_timeout).count(), 1));
   ngtcp2_transport_params params;
@@ -93,7 +114,11 @@ Result<void> Connection::Impl::setup(const Path& path, const ngtcp2_cid* dcid,
   if (server) {
     params.original_dcid = *original_dcid;
     params.original_dcid_present = 1;
-    random(params.stateless_reset_token, NGTCP2_STATELESS_RESET_TOKENLEN);
+    if (retry_scid) {
+      params.retry_scid = *retry_scid;
+      params.retry_scid_present = 1;
+    }
+    reset_token(params.stateless_reset_token, *scid);
     params.stateless_reset_token_present = 1;
     rv = ngtcp2_conn_server_new(&conn, dcid, scid, &ps.path, version, &cb, &settings, &params,
                                 nullptr, this);
@@ -111,6 +136,14 @@ Result<void> Connection::Impl::setup(const Path& path, const ngtcp2_cid* dcid,
         conn, static_cast<ngtcp2_duration>(std::chrono::nanoseconds(config.keep_alive).count()));
   }
   return {};
+}
+
+void Connection::Impl::reset_token(std::uint8_t* token, const ngtcp2_cid& cid) const {
+  const auto& secret = config.stateless_reset_secret;
+  if (secret.empty() || ngtcp2_crypto_generate_stateless_reset_token(
+                            token, secret.data(), secret.size(), &cid) != 0) {
+    random(token, NGTCP2_STATELESS_RESET_TOKENLEN);
+  }
 }
 
 void Connection::Impl::emit_closed(std::error_code error, std::uint64_t code, bool app,
@@ -177,7 +210,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(std::shared_ptr<TlsConte
   dcid.datalen = scid.datalen = kCidLen;
   impl->random(dcid.data, kCidLen);
   impl->random(scid.data, kCidLen);
-  if (auto r = impl->setup(path, &dcid, &scid, nullptr, NGTCP2_PROTO_VER_V1, now); !r) {
+  if (auto r = impl->setup(path, &dcid, &scid, nullptr, config.initial_version, now); !r) {
     return r.error();
   }
   return std::unique_ptr<Connection>(new Connection(std::move(impl)));
@@ -187,7 +220,8 @@ Result<std::unique_ptr<Connection>> Connection::accept(std::shared_ptr<TlsContex
                                                        const ConnectionConfig& config,
                                                        const Path& path,
                                                        std::span<const std::uint8_t> datagram,
-                                                       Ecn ecn, TimePoint now) {
+                                                       Ecn ecn, TimePoint now,
+                                                       const RetryValidation* retry) {
   if (!tls || tls->role() != TlsContext::Role::server) return Errc::invalid_argument;
   ngtcp2_pkt_hd hd{};
   if (datagram.empty()) return Errc::malformed;
@@ -200,7 +234,18 @@ Result<std::unique_ptr<Connection>> Connection::accept(std::shared_ptr<TlsContex
   ngtcp2_cid scid{};
   scid.datalen = kCidLen;
   impl->random(scid.data, kCidLen);
-  if (auto r = impl->setup(path, &hd.scid, &scid, &hd.dcid, hd.version, now); !r) {
+  ngtcp2_cid odcid = hd.dcid;
+  if (retry != nullptr) {
+    if (retry->original_dcid.size() > NGTCP2_MAX_CIDLEN ||
+        retry->retry_scid.size() > NGTCP2_MAX_CIDLEN) {
+      return Errc::invalid_argument;
+    }
+    ngtcp2_cid_init(&odcid, retry->original_dcid.data(), retry->original_dcid.size());
+    ngtcp2_cid rscid;
+    ngtcp2_cid_init(&rscid, retry->retry_scid.data(), retry->retry_scid.size());
+    impl->retry_scid = rscid;
+  }
+  if (auto r = impl->setup(path, &hd.scid, &scid, &odcid, hd.version, now); !r) {
     return r.error();
   }
   auto c = std::unique_ptr<Connection>(new Connection(std::move(impl)));
@@ -377,7 +422,34 @@ ConnectionStats Connection::stats() const {
   ngtcp2_conn_info info{};
   ngtcp2_conn_get_conn_info(impl_->conn, &info);
   st.smoothed_rtt = std::chrono::nanoseconds(info.smoothed_rtt);
+  st.rtt_variance = std::chrono::nanoseconds(info.rttvar);
+  st.min_rtt = std::chrono::nanoseconds(info.min_rtt);
+  st.cwnd = info.cwnd;
+  st.ssthresh = info.ssthresh;
+  st.bytes_in_flight = info.bytes_in_flight;
   return st;
+}
+
+std::uint32_t Connection::version() const {
+  return ngtcp2_conn_get_negotiated_version(impl_->conn);
+}
+
+Result<void> Connection::update_keys(TimePoint now) {
+  if (is_closed()) return Errc::closed;
+  const int rv = ngtcp2_conn_initiate_key_update(impl_->conn, to_tstamp(now));
+  if (rv == NGTCP2_ERR_INVALID_STATE) return Errc::would_block;
+  if (rv != 0) return from_ngtcp2(rv);
+  return {};
+}
+
+Result<void> Connection::migrate(TimePoint now, const Path& new_path) {
+  if (is_closed()) return Errc::closed;
+  if (impl_->server) return Errc::unsupported;
+  PathStorage ps(new_path);
+  const int rv = ngtcp2_conn_initiate_migration(impl_->conn, &ps.path, to_tstamp(now));
+  if (rv == NGTCP2_ERR_CONN_ID_BLOCKED) return Errc::exhausted;
+  if (rv != 0) return from_ngtcp2(rv);
+  return {};
 }
 
 std::size_t Connection::max_datagram_size() const {

@@ -118,7 +118,41 @@ int on_get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token,
   auto& s = self(user_data);
   cid->datalen = cidlen;
   s.random(cid->data, cidlen);
-  s.random(token, NGTCP2_STATELESS_RESET_TOKENLEN);
+  s.reset_token(token, *cid);
+  return 0;
+}
+
+int on_update_key(ngtcp2_conn* conn, std::uint8_t* rx_secret, std::uint8_t* tx_secret,
+                  ngtcp2_crypto_aead_ctx* rx_aead_ctx, std::uint8_t* rx_iv,
+                  ngtcp2_crypto_aead_ctx* tx_aead_ctx, std::uint8_t* tx_iv,
+                  const std::uint8_t* current_rx_secret, const std::uint8_t* current_tx_secret,
+                  std::size_t secretlen, void* user_data) {
+  const int rv = ngtcp2_crypto_update_key_cb(conn, rx_secret, tx_secret, rx_aead_ctx, rx_iv,
+                                             tx_aead_ctx, tx_iv, current_rx_secret,
+                                             current_tx_secret, secretlen, user_data);
+  if (rv == 0) ++self(user_data).stats.key_updates;
+  return rv;
+}
+
+int on_recv_retry(ngtcp2_conn* conn, const ngtcp2_pkt_hd* hd, void* user_data) {
+  const int rv = ngtcp2_crypto_recv_retry_cb(conn, hd, user_data);
+  if (rv == 0) ++self(user_data).stats.retries_received;
+  return rv;
+}
+
+int on_recv_stateless_reset(ngtcp2_conn*, const ngtcp2_pkt_stateless_reset*, void* user_data) {
+  ++self(user_data).stats.stateless_resets;
+  return 0;
+}
+
+int on_path_validation(ngtcp2_conn*, std::uint32_t, const ngtcp2_path*, const ngtcp2_path*,
+                       ngtcp2_path_validation_result res, void* user_data) {
+  auto& s = self(user_data);
+  Event e;
+  e.kind = EventKind::path_validated;
+  e.error_code = res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ? 0 : 1;
+  if (e.error_code == 0) ++s.stats.paths_validated;
+  s.events.push_back(std::move(e));
   return 0;
 }
 
@@ -129,13 +163,15 @@ void Connection::Impl::fill_callbacks(ngtcp2_callbacks& cb, bool is_server) {
     cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
   } else {
     cb.client_initial = ngtcp2_crypto_client_initial_cb;
-    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+    cb.recv_retry = on_recv_retry;
   }
   cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
   cb.encrypt = ngtcp2_crypto_encrypt_cb;
   cb.decrypt = ngtcp2_crypto_decrypt_cb;
   cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
-  cb.update_key = ngtcp2_crypto_update_key_cb;
+  cb.update_key = on_update_key;
+  cb.recv_stateless_reset = on_recv_stateless_reset;
+  cb.path_validation = on_path_validation;
   cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
   cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
   cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -90,6 +91,9 @@ struct Connection::Impl {
   void enter_draining(TimePoint now);
   void emit_closed(std::error_code error, std::uint64_t code, bool app, std::string reason);
   void random(std::uint8_t* dest, std::size_t len) const;
+  // A stateless reset token for `cid`: derived from config.stateless_reset_secret, or random.
+  void reset_token(std::uint8_t* token, const ngtcp2_cid& cid) const;
+  std::optional<ngtcp2_cid> retry_scid;  // server after a Retry
 
   // streams (connection_streams.cpp)
   StreamState* find_stream(std::int64_t id);

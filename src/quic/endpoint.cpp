@@ -3,6 +3,7 @@
 #include "gquic/quic/endpoint.h"
 
 #include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +22,69 @@ std::string key_of(const std::uint8_t* p, std::size_t n) {
 Endpoint::Endpoint(std::shared_ptr<TlsContext> server_tls, EndpointConfig config)
     : tls_(std::move(server_tls)), config_(std::move(config)) {
   if (!config_.connection.random) config_.connection.random = system_random();
+  if (config_.static_secret.empty()) {
+    config_.static_secret.resize(32);
+    config_.connection.random(config_.static_secret);
+  }
+  config_.connection.stateless_reset_secret = config_.static_secret;
+}
+
+void Endpoint::queue_stateless(const Path& path, std::vector<std::uint8_t> bytes) {
+  if (stateless_.size() >= 64) return;  // bounded: a flood of triggers cannot grow memory
+  Stateless s;
+  s.transmit.destination = path.remote;
+  s.transmit.source = path.local;
+  s.transmit.size = bytes.size();
+  s.bytes = std::move(bytes);
+  stateless_.push_back(std::move(s));
+}
+
+void Endpoint::send_retry(TimePoint now, const Path& path, const void* header) {
+  const auto& hd = *static_cast<const ngtcp2_pkt_hd*>(header);
+  ngtcp2_cid scid;
+  scid.datalen = kConnectionIdLength;
+  config_.connection.random(std::span(scid.data, scid.datalen));
+  sockaddr_storage sa{};
+  const auto salen = path.remote.to_sockaddr(sa);
+  std::array<std::uint8_t, NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN> token{};
+  const auto ts = static_cast<ngtcp2_tstamp>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+  const auto tokenlen = ngtcp2_crypto_generate_retry_token(
+      token.data(), config_.static_secret.data(), config_.static_secret.size(), hd.version,
+      reinterpret_cast<const ngtcp2_sockaddr*>(&sa), salen, &scid, &hd.dcid, ts);
+  if (tokenlen < 0) return;
+  std::vector<std::uint8_t> pkt(1200);
+  const auto n = ngtcp2_crypto_write_retry(pkt.data(), pkt.size(), hd.version, &hd.scid, &scid,
+                                           &hd.dcid, token.data(),
+                                           static_cast<std::size_t>(tokenlen));
+  if (n <= 0) return;
+  pkt.resize(static_cast<std::size_t>(n));
+  ++retries_sent_;
+  queue_stateless(path, std::move(pkt));
+}
+
+void Endpoint::send_stateless_reset(const Path& path, const std::uint8_t* dcid,
+                                    std::size_t dcidlen, std::size_t received_size) {
+  // RFC 9000 section 10.3.3: smaller than what triggered it (no loops), still 21+ bytes.
+  constexpr std::size_t kMinReset = 1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + 16 + 20;
+  if (received_size <= kMinReset || dcidlen == 0 || dcidlen > NGTCP2_MAX_CIDLEN) return;
+  ngtcp2_cid cid;
+  ngtcp2_cid_init(&cid, dcid, dcidlen);
+  std::array<std::uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN> token{};
+  if (ngtcp2_crypto_generate_stateless_reset_token(token.data(), config_.static_secret.data(),
+                                                   config_.static_secret.size(), &cid) != 0) {
+    return;
+  }
+  const std::size_t size = std::min<std::size_t>(received_size - 1, 64);
+  std::vector<std::uint8_t> rand(size - 1 - NGTCP2_STATELESS_RESET_TOKENLEN);
+  config_.connection.random(rand);
+  std::vector<std::uint8_t> pkt(size);
+  const auto n = ngtcp2_pkt_write_stateless_reset(pkt.data(), pkt.size(), token.data(),
+                                                  rand.data(), rand.size());
+  if (n <= 0) return;
+  pkt.resize(static_cast<std::size_t>(n));
+  ++resets_sent_;
+  queue_stateless(path, std::move(pkt));
 }
 
 Endpoint::~Endpoint() = default;
@@ -40,10 +104,10 @@ Result<void> Endpoint::handle_datagram(TimePoint now, const Path& path,
     s.bytes.resize(256);
     std::uint8_t unused = 0;
     config_.connection.random(std::span<std::uint8_t>(&unused, 1));
-    const std::uint32_t versions[] = {NGTCP2_PROTO_VER_V1};
+    const std::uint32_t versions[] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
     const auto n = ngtcp2_pkt_write_version_negotiation(
         s.bytes.data(), s.bytes.size(), unused, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen,
-        versions, 1);
+        versions, 2);
     if (n <= 0) {
       drop(DropReason::malformed);
       return Errc::malformed;
@@ -72,13 +136,42 @@ Result<void> Endpoint::handle_datagram(TimePoint now, const Path& path,
   ngtcp2_pkt_hd hd{};
   if (vc.version == 0 || ngtcp2_accept(&hd, data.data(), data.size()) != 0) {
     drop(DropReason::unknown_connection);
+    if (vc.version == 0 && config_.send_stateless_reset) {
+      send_stateless_reset(path, vc.dcid, vc.dcidlen, data.size());
+    }
     return make_error_code(QuicErrc::dropped);
   }
   if (conns_.size() >= config_.max_connections) {
     drop(DropReason::too_many_connections);
     return Errc::exhausted;
   }
-  auto c = Connection::accept(tls_, config_.connection, path, data, ecn, now);
+  RetryValidation validated;
+  const RetryValidation* retry = nullptr;
+  if (config_.require_retry && hd.type == NGTCP2_PKT_INITIAL) {
+    if (hd.tokenlen == 0 || hd.token[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+      send_retry(now, path, &hd);
+      return {};
+    }
+    sockaddr_storage sa{};
+    const auto salen = path.remote.to_sockaddr(sa);
+    ngtcp2_cid odcid;
+    const auto ts = static_cast<ngtcp2_tstamp>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+    if (ngtcp2_crypto_verify_retry_token(
+            &odcid, hd.token, hd.tokenlen, config_.static_secret.data(),
+            config_.static_secret.size(), hd.version, reinterpret_cast<const ngtcp2_sockaddr*>(&sa),
+            salen, &hd.dcid,
+            static_cast<ngtcp2_duration>(
+                std::chrono::nanoseconds(config_.retry_token_lifetime).count()),
+            ts) != 0) {
+      drop(DropReason::invalid_token);
+      return make_error_code(QuicErrc::dropped);
+    }
+    validated.original_dcid.assign(odcid.data, odcid.data + odcid.datalen);
+    validated.retry_scid.assign(hd.dcid.data, hd.dcid.data + hd.dcid.datalen);
+    retry = &validated;
+  }
+  auto c = Connection::accept(tls_, config_.connection, path, data, ecn, now, retry);
   if (!c) {
     drop(DropReason::accept_failed);
     return c.error();

@@ -69,6 +69,16 @@ using RandomSource = std::function<void(std::span<std::uint8_t>)>;
 // A RandomSource backed by GnuTLS's nonce generator.
 RandomSource system_random();
 
+// QUIC versions gquic speaks (RFC 9000, RFC 9369).
+inline constexpr std::uint32_t kQuicV1 = 0x00000001;
+inline constexpr std::uint32_t kQuicV2 = 0x6b3343cf;
+
+enum class CongestionControl : std::uint8_t { cubic, bbr2, reno };
+
+// Receives qlog (JSON-SEQ) text as ngtcp2 produces it; `fin` on the connection's last call.
+// The driver decides where it goes (gquic's CLI writes one file per connection).
+using QlogSink = std::function<void(std::span<const std::uint8_t> text, bool fin)>;
+
 struct ConnectionConfig {
   Duration idle_timeout = std::chrono::seconds(30);
   Duration keep_alive{0};  // > 0: send a PING after this much quiet (keeps idle peers alive)
@@ -82,6 +92,21 @@ struct ConnectionConfig {
   std::size_t max_udp_payload = 1200;                     // largest UDP payload sent
   std::string server_name;                                // client: SNI and name verified
   RandomSource random;                                    // empty: system_random()
+  CongestionControl congestion_control = CongestionControl::cubic;
+  QlogSink qlog;                                          // empty: no qlog
+  // Compatible version negotiation (RFC 9368). Server: versions it prefers, in order (empty:
+  // v1 only). Client: versions it offers; its first Initial uses `initial_version`.
+  std::vector<std::uint32_t> versions;
+  std::uint32_t initial_version = kQuicV1;
+  // Server: stateless reset tokens are derived from this secret and the connection ID (so an
+  // Endpoint that lost its state can still reset); empty: random tokens.
+  std::vector<std::uint8_t> stateless_reset_secret;
+};
+
+// Server: the client's address was validated by a Retry (RFC 9000 section 8.1.2).
+struct RetryValidation {
+  std::vector<std::uint8_t> original_dcid;  // the client's first destination connection ID
+  std::vector<std::uint8_t> retry_scid;     // the source connection ID of our Retry
 };
 
 enum class EventKind {
@@ -93,6 +118,7 @@ enum class EventKind {
   stream_stopped,     // the peer asked us to stop sending on stream_id (error_code)
   datagram_received,  // data holds the payload
   connection_closed,  // error, error_code, application_error and reason say why
+  path_validated,     // a new path was validated (error_code 0) or failed (error_code 1)
 };
 
 struct Event {
@@ -118,6 +144,18 @@ struct ConnectionStats {
   std::uint64_t packets_rejected = 0;   // handle_datagram returned an error
   std::uint64_t quic_datagrams_dropped = 0;  // queued DATAGRAM frames ngtcp2 refused
   Duration smoothed_rtt{};
+  // From ngtcp2's recovery state (ngtcp2_conn_get_conn_info) at the time of the call.
+  Duration rtt_variance{};
+  Duration min_rtt{};
+  std::uint64_t cwnd = 0;
+  std::uint64_t bytes_in_flight = 0;
+  std::uint64_t ssthresh = 0;
+  std::uint64_t key_updates = 0;        // 1-RTT key generations installed (ours or the peer's)
+  std::uint64_t retries_received = 0;   // client: Retry packets accepted
+  std::uint64_t stateless_resets = 0;   // client: the peer reset us statelessly
+  std::uint64_t paths_validated = 0;
+  // ngtcp2 1.11 exposes no lost/acked packet counts; datagrams_sent/received above count
+  // packets at the UDP level.
 };
 
 class Connection {
@@ -135,7 +173,8 @@ class Connection {
                                                     const ConnectionConfig& config,
                                                     const Path& path,
                                                     std::span<const std::uint8_t> datagram,
-                                                    Ecn ecn, TimePoint now);
+                                                    Ecn ecn, TimePoint now,
+                                                    const RetryValidation* retry = nullptr);
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -162,6 +201,15 @@ class Connection {
   // Every connection ID the peer may address us by now (routing keys of an Endpoint).
   std::vector<std::vector<std::uint8_t>> source_cids() const;
   ConnectionStats stats() const;
+  std::uint32_t version() const;     // negotiated QUIC version (kQuicV1, kQuicV2)
+
+  // Starts a key update (RFC 9001 section 6); Errc::would_block while the previous one is
+  // still unconfirmed or before the handshake is confirmed.
+  Result<void> update_keys(TimePoint now);
+  // Client: moves to a new local address (a rebind). The connection probes the new path with
+  // PATH_CHALLENGE and reports path_validated; packets from the peer must now be fed with the
+  // new path. Needs a spare connection ID from the peer (Errc::exhausted otherwise).
+  Result<void> migrate(TimePoint now, const Path& new_path);
 
   // --- streams ---
   Result<std::int64_t> open_bidi_stream();

@@ -16,6 +16,7 @@
 // period ends.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -32,6 +33,13 @@ namespace gquic::quic {
 struct EndpointConfig {
   ConnectionConfig connection;        // for every accepted connection (random shared)
   std::size_t max_connections = 10'000;
+  // Address validation: answer every Initial without a valid token with a Retry.
+  bool require_retry = false;
+  Duration retry_token_lifetime = std::chrono::seconds(10);
+  // Keys Retry tokens and stateless reset tokens. Endpoints that must recognise each other's
+  // tokens (a restart, a cluster) share it; empty: 32 random bytes at construction.
+  std::vector<std::uint8_t> static_secret;
+  bool send_stateless_reset = true;   // answer short-header packets of unknown connections
 };
 
 enum class DropReason : std::uint8_t {
@@ -40,6 +48,7 @@ enum class DropReason : std::uint8_t {
   too_many_connections,  // max_connections reached
   accept_failed,         // an Initial that ngtcp2 or TLS setup refused
   connection_error,      // the owning connection rejected the packet
+  invalid_token,         // an Initial whose Retry token did not verify (or expired)
   count_,
 };
 
@@ -68,6 +77,8 @@ class Endpoint {
   std::uint64_t drops(DropReason reason) const noexcept {
     return drops_[static_cast<std::size_t>(reason)];
   }
+  std::uint64_t retries_sent() const noexcept { return retries_sent_; }
+  std::uint64_t stateless_resets_sent() const noexcept { return resets_sent_; }
 
  private:
   struct Entry {
@@ -83,6 +94,10 @@ class Endpoint {
   void drop(DropReason r) { ++drops_[static_cast<std::size_t>(r)]; }
   void after_call(std::uint64_t handle, Entry& e);  // refresh routes, collect events
   void remove(std::map<std::uint64_t, Entry>::iterator it);
+  void queue_stateless(const Path& path, std::vector<std::uint8_t> bytes);
+  void send_retry(TimePoint now, const Path& path, const void* hd);
+  void send_stateless_reset(const Path& path, const std::uint8_t* dcid, std::size_t dcidlen,
+                            std::size_t received_size);
 
   std::shared_ptr<TlsContext> tls_;
   EndpointConfig config_;
@@ -92,6 +107,8 @@ class Endpoint {
   std::deque<EndpointEvent> events_;
   std::uint64_t next_handle_ = 1;
   std::uint64_t rr_cursor_ = 0;
+  std::uint64_t retries_sent_ = 0;
+  std::uint64_t resets_sent_ = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(DropReason::count_)> drops_{};
 };
 
