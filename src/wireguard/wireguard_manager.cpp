@@ -1,6 +1,7 @@
 // WireGuardManager; see wireguard_manager.h.
 #include "gquic/wireguard/wireguard_manager.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "gquic/core/log.h"
@@ -39,13 +40,23 @@ Result<PublicKey> parse_public(const std::string& text) {
 
 struct WireGuardManager::Impl {
   Impl(net::io_context& io_, WireGuardConfig cfg, RandomSource& r)
-      : io(io_), config(std::move(cfg)), rng(r), rotation_timer(io_) {
+      : io(io_),
+        config(std::move(cfg)),
+        rng(r),
+        engine(std::make_shared<policy::Engine>()),
+        policy_filter(std::make_shared<ContainerPolicyFilter>(engine, clock)),
+        rotation_timer(io_) {
     key = config.private_key ? *config.private_key : generate_private_key(rng);
   }
 
   net::io_context& io;
   WireGuardConfig config;
   RandomSource& rng;
+  // Container peers: one engine and one filter shared by every interface (one io_context).
+  // Declared before the interfaces, whose peer filters share the filter: it outlives them.
+  SteadyClock clock;
+  std::shared_ptr<policy::Engine> engine;
+  std::shared_ptr<ContainerPolicyFilter> policy_filter;
   PrivateKey key;
   std::map<std::string, Interface> interfaces;
   std::uint16_t next_port_offset = 0;
@@ -75,7 +86,38 @@ struct WireGuardManager::Impl {
   }
 
   void collect();
+  template <typename Bump>
+  void collect_policy(const Bump& bump);
 };
+
+template <typename Bump>
+void WireGuardManager::Impl::collect_policy(const Bump& bump) {
+  auto& c = *collector;
+  auto verdicts = c.counter("gquic_policy_verdicts_total",
+                            "Policy verdicts on container peers' packets by deciding policy",
+                            {"policy", "action"});
+  auto reasons = c.counter("gquic_policy_packets_total",
+                           "Packets of container peers checked by the policy engine, by reason",
+                           {"reason", "action"});
+  auto entries = c.gauge("gquic_policy_conntrack_entries",
+                         "Flows in the policy engine's connection tracking table");
+  if (!verdicts || !reasons || !entries) return;
+  for (const auto& pc : engine->policy_counters()) {
+    bump(verdicts->get(), {pc.policy, "allow"}, pc.allowed);
+    bump(verdicts->get(), {pc.policy, "deny"}, pc.denied);
+  }
+  const auto& counters = engine->counters();
+  const auto& st = policy_filter->stats();
+  for (std::size_t r = 0; r < counters.by_reason.size(); ++r) {
+    const auto reason = policy::verdict_reason_name(static_cast<policy::VerdictReason>(r));
+    const std::uint64_t denied = st.dropped_by_reason[r];
+    const std::uint64_t total = counters.by_reason[r];
+    bump(reasons->get(), {reason, "deny"}, denied);
+    bump(reasons->get(), {reason, "allow"}, total > denied ? total - denied : 0);
+  }
+  if (auto g = entries->get().with({}))
+    g->get().set(static_cast<double>(engine->conntrack().size()));
+}
 
 WireGuardManager::WireGuardManager(net::io_context& io, WireGuardConfig config, RandomSource& rng)
     : impl_(std::make_unique<Impl>(io, std::move(config), rng)) {}
@@ -204,6 +246,56 @@ Result<void> WireGuardManager::add_container_peer(const std::string& ifname,
   return {};
 }
 
+Result<void> WireGuardManager::add_container_peer(const std::string& ifname,
+                                                  const policy::ContainerPeerInfo& container,
+                                                  const WireGuardPeer& peer) {
+  if (container.container_id.empty() || container.namespace_.empty())
+    return Errc::invalid_argument;
+  if (impl_->find(ifname) == nullptr) return Errc::not_found;
+  // The container first: its first packet must already find its identity.
+  const auto known = impl_->engine->cluster().containers;
+  const bool existed = std::any_of(known.begin(), known.end(), [&](const auto& c) {
+    return c.namespace_ == container.namespace_ && c.container_id == container.container_id;
+  });
+  impl_->engine->upsert_container(container);
+  if (auto r = add_container_peer(ifname, peer, impl_->policy_filter); !r) {
+    if (!existed) {
+      (void)impl_->engine->remove_container(container.namespace_, container.container_id);
+    }
+    return r;
+  }
+  return {};
+}
+
+Result<void> WireGuardManager::remove_container_peer(const std::string& ifname,
+                                                     const std::string& public_key,
+                                                     const std::string& namespace_,
+                                                     const std::string& container_id) {
+  auto r = remove_peer(ifname, public_key);
+  (void)impl_->engine->remove_container(namespace_, container_id);
+  return r;
+}
+
+policy::Engine& WireGuardManager::policy_engine() { return *impl_->engine; }
+
+void WireGuardManager::set_policies(const std::vector<policy::NetworkPolicy>& policies) {
+  for (const auto& old : impl_->engine->cluster().policies) {
+    const bool kept = std::any_of(policies.begin(), policies.end(), [&](const auto& p) {
+      return p.namespace_ == old.namespace_ && p.name == old.name;
+    });
+    if (!kept) (void)impl_->engine->remove_policy(old.namespace_, old.name);
+  }
+  for (const auto& p : policies) impl_->engine->upsert_policy(p);
+}
+
+void WireGuardManager::upsert_policy(policy::NetworkPolicy p) {
+  impl_->engine->upsert_policy(std::move(p));
+}
+
+const ContainerPolicyFilter& WireGuardManager::container_policy_filter() const {
+  return *impl_->policy_filter;
+}
+
 Result<void> WireGuardManager::remove_peer(const std::string& ifname,
                                            const std::string& public_key) {
   Interface* iface = impl_->find(ifname);
@@ -295,6 +387,7 @@ void WireGuardManager::Impl::collect() {
   auto cookies = c.counter("gquic_wireguard_cookie_replies_sent_total",
                            "Cookie replies a WireGuard interface sent under load", {"interface"});
   if (!rx || !tx || !hs || !last || !drops || !cookies) return;
+  collect_policy(bump);
   for (const auto& [name, iface] : interfaces) {
     const DeviceCore& core = iface.driver->core();
     for (PeerId id : core.peer_ids()) {

@@ -12,6 +12,15 @@
 //
 // The data path has a policy hook: add_container_peer(ifname, peer, filter) installs a
 // PacketFilter (device_core.h) that sees every packet to and from that peer and may drop it.
+// add_container_peer(ifname, container, peer) does so with the manager's policy engine
+// (container_policy.h): the container is registered in the engine, and every packet from or
+// to it is checked against the loaded NetworkPolicies (set_policies / policy_engine()).
+//
+//   wg.set_policies(policy::ManifestLoader{...}.cluster().policies);
+//   wg.add_container_peer("gq0", {.container_id = "web", .namespace_ = "shop",
+//                                 .assigned_ip = *IpAddress::parse("10.0.0.3"),
+//                                 .labels = {{"app", "web"}}},
+//                         {.public_key = "...", .allowed_ips = {"10.0.0.3/32"}});
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +32,8 @@
 
 #include "gquic/core/asio.h"
 #include "gquic/core/error.h"
+#include "gquic/policy/engine.h"
+#include "gquic/wireguard/container_policy.h"
 #include "gquic/wireguard/device_driver.h"
 
 namespace gquic::observability {
@@ -79,7 +90,25 @@ class WireGuardManager {
   // add_peer plus a packet filter for this peer's traffic (the policy engine's hook).
   Result<void> add_container_peer(const std::string& ifname, const WireGuardPeer& peer,
                                   std::shared_ptr<PacketFilter> filter);
+  // add_peer for a container: registers `container` in the policy engine (replacing a
+  // container of the same namespace and id) and filters the peer's packets through it.
+  Result<void> add_container_peer(const std::string& ifname,
+                                  const policy::ContainerPeerInfo& container,
+                                  const WireGuardPeer& peer);
+  // Removes the peer (and its filter); remove_container_peer also forgets the container.
   Result<void> remove_peer(const std::string& ifname, const std::string& public_key);
+  Result<void> remove_container_peer(const std::string& ifname, const std::string& public_key,
+                                     const std::string& namespace_,
+                                     const std::string& container_id);
+
+  // The policy engine of the container peers (created with the manager). Its control plane
+  // is thread-safe; its data plane runs on the io_context.
+  policy::Engine& policy_engine();
+  // Replaces the NetworkPolicies: upserts every one of `policies` and removes the others.
+  void set_policies(const std::vector<policy::NetworkPolicy>& policies);
+  void upsert_policy(policy::NetworkPolicy p);
+  // The filter installed on container peers: drops by policy and by reason.
+  const ContainerPolicyFilter& container_policy_filter() const;
   // A new static key for every interface: new handshakes use it at once, established
   // sessions keep carrying traffic until they rekey. Returns the new public key (base64).
   Result<std::string> rotate_private_key();
@@ -87,7 +116,10 @@ class WireGuardManager {
   DeviceDriver* interface(const std::string& name);
 
   // Exports per-peer bytes, handshakes, last handshake time and per-interface drops, cookie
-  // replies and handshake counts (refreshed by a collect hook). The collector must outlive
+  // replies and handshake counts, and the policy engine's verdicts by policy and action
+  // (gquic_policy_verdicts_total{policy,action}), its drops by reason and its conntrack
+  // entries (gquic_policy_conntrack_entries), refreshed by a collect hook run on the
+  // io_context's thread. The collector must outlive
   // this manager or be unregistered with it.
   Result<void> register_metrics(observability::MetricsCollector& collector);
 
