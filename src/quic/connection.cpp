@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 
 #include "connection_impl.h"
@@ -36,6 +37,34 @@ struct PathStorage {
 SocketAddress to_address(const ngtcp2_addr& a) {
   auto r = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(a.addr), a.addrlen);
   return r ? *r : SocketAddress{};
+}
+
+// Session ticket layout: "GQT1", u32 length + TLS session data, u32 length + the server's
+// transport parameters for 0-RTT (ngtcp2's encoding). Integers big-endian.
+constexpr std::uint8_t kTicketMagic[4] = {'G', 'Q', 'T', '1'};
+
+void put_block(std::vector<std::uint8_t>& out, const std::uint8_t* data, std::size_t len) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<std::uint8_t>(len >> shift));
+  }
+  out.insert(out.end(), data, data + len);
+}
+
+std::optional<std::span<const std::uint8_t>> take_block(std::span<const std::uint8_t>& in) {
+  if (in.size() < 4) return std::nullopt;
+  const std::size_t len = (std::size_t{in[0]} << 24) | (std::size_t{in[1]} << 16) |
+                          (std::size_t{in[2]} << 8) | std::size_t{in[3]};
+  if (in.size() - 4 < len) return std::nullopt;
+  auto block = in.subspan(4, len);
+  in = in.subspan(4 + len);
+  return block;
+}
+
+int on_session_ticket_message(gnutls_session_t session, unsigned, unsigned, unsigned,
+                              const gnutls_datum_t*) {
+  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
+  static_cast<Connection::Impl*>(ref->user_data)->on_new_ticket();
+  return 0;
 }
 
 }  // namespace
@@ -131,6 +160,13 @@ Result<void> Connection::Impl::setup(const Path& path, const ngtcp2_cid* dcid,
     return from_ngtcp2(rv);
   }
   ngtcp2_conn_set_tls_native_handle(conn, session);
+  if (!server && !config.session_ticket.empty()) {
+    if (auto r = load_ticket(); !r) return r.error();
+  }
+  if (!server) {
+    gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+                                       GNUTLS_HOOK_POST, on_session_ticket_message);
+  }
   if (config.keep_alive.count() > 0) {
     ngtcp2_conn_set_keep_alive_timeout(
         conn, static_cast<ngtcp2_duration>(std::chrono::nanoseconds(config.keep_alive).count()));
@@ -428,6 +464,96 @@ ConnectionStats Connection::stats() const {
   st.ssthresh = info.ssthresh;
   st.bytes_in_flight = info.bytes_in_flight;
   return st;
+}
+
+bool Connection::is_resumed() const noexcept {
+  return impl_->session != nullptr && gnutls_session_is_resumed(impl_->session) != 0;
+}
+
+EarlyData Connection::early_data() const noexcept { return impl_->early; }
+
+SessionTicket Connection::session_ticket() const { return impl_->ticket; }
+
+void Connection::Impl::on_new_ticket() {
+  gnutls_datum_t tls_data{};
+  if (gnutls_session_get_data2(session, &tls_data) != 0) return;
+  std::uint8_t params[512];
+  const ngtcp2_ssize n = ngtcp2_conn_encode_0rtt_transport_params(conn, params, sizeof params);
+  SessionTicket t;
+  t.data.assign(std::begin(kTicketMagic), std::end(kTicketMagic));
+  put_block(t.data, tls_data.data, tls_data.size);
+  put_block(t.data, params, n > 0 ? static_cast<std::size_t>(n) : 0);
+  gnutls_free(tls_data.data);
+  ticket = t;
+  Event e;
+  e.kind = EventKind::session_ticket;
+  e.data = std::move(t.data);
+  events.push_back(std::move(e));
+}
+
+Result<void> Connection::Impl::load_ticket() {
+  std::span<const std::uint8_t> in(config.session_ticket.data);
+  if (in.size() < sizeof kTicketMagic ||
+      !std::equal(std::begin(kTicketMagic), std::end(kTicketMagic), in.begin())) {
+    return Errc::malformed;
+  }
+  in = in.subspan(sizeof kTicketMagic);
+  auto tls_data = take_block(in);
+  auto params = tls_data ? take_block(in) : std::nullopt;
+  if (!params || !in.empty() || tls_data->empty()) return Errc::malformed;
+  if (int rv = gnutls_session_set_data(session, tls_data->data(), tls_data->size()); rv != 0) {
+    // Not resumable (e.g. expired or foreign): a full handshake follows.
+    log::get("quic")->debug("session ticket not usable: {}", gnutls_strerror(rv));
+    return {};
+  }
+  if (!params->empty() &&
+      ngtcp2_conn_decode_and_set_0rtt_transport_params(conn, params->data(), params->size()) == 0) {
+    early_attempted = true;
+  }
+  return {};
+}
+
+int Connection::Impl::settle_early_data() {
+  const bool accepted = (gnutls_session_get_flags(session) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
+  if (server) {
+    early = accepted ? EarlyData::accepted : EarlyData::none;
+    return 0;
+  }
+  if (!early_attempted) return 0;
+  if (accepted) {
+    early = EarlyData::accepted;
+    return 0;
+  }
+  early = EarlyData::rejected;
+  // ngtcp2 forgets every stream opened in 0-RTT; ours keep their bytes (nothing was
+  // acknowledged), so reopen them in the same order, which yields the same IDs, and send
+  // everything again.
+  discarding_early = true;
+  const int rv = ngtcp2_conn_tls_early_data_rejected(conn);
+  discarding_early = false;
+  if (rv != 0) return rv;
+  for (auto it = streams.begin(); it != streams.end();) {
+    const std::int64_t id = it->first;
+    StreamState& st = it->second;
+    std::int64_t reopened = -1;
+    const int orv = ngtcp2_is_bidi_stream(id)
+                        ? ngtcp2_conn_open_bidi_stream(conn, &reopened, nullptr)
+                        : ngtcp2_conn_open_uni_stream(conn, &reopened, nullptr);
+    if (orv != 0 || reopened != id) {
+      // The server's real limits are lower than it promised in the ticket: the stream is lost.
+      log::get("quic")->debug("0-RTT stream {} not reopened: {}", id, ngtcp2_strerror(orv));
+      Event e;
+      e.kind = EventKind::stream_reset;
+      e.stream_id = id;
+      events.push_back(std::move(e));
+      it = streams.erase(it);
+      continue;
+    }
+    st.send_sent = st.send_acked;
+    st.fin_sent = false;
+    ++it;
+  }
+  return 0;
 }
 
 std::uint32_t Connection::version() const {

@@ -21,6 +21,7 @@ void push(Connection::Impl& s, EventKind kind, std::int64_t stream_id, std::uint
 
 int on_handshake_completed(ngtcp2_conn*, void* user_data) {
   auto& s = self(user_data);
+  if (s.settle_early_data() != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   s.handshake_done = true;
   if (s.server) s.handshake_confirmed = true;  // a server confirms on completion
   if (s.state == Connection::Impl::State::handshaking) {
@@ -38,6 +39,9 @@ int on_handshake_confirmed(ngtcp2_conn*, void* user_data) {
 int on_recv_stream_data(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id,
                         std::uint64_t, const std::uint8_t* data, std::size_t len,
                         void* user_data, void*) {
+  if ((flags & NGTCP2_STREAM_DATA_FLAG_0RTT) != 0) {
+    self(user_data).stats.early_bytes_received += len;
+  }
   self(user_data).on_stream_data(stream_id, data, len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
   return 0;
 }
@@ -58,6 +62,7 @@ int on_stream_open(ngtcp2_conn*, std::int64_t stream_id, void* user_data) {
 int on_stream_close(ngtcp2_conn* conn, std::uint32_t, std::int64_t stream_id, std::uint64_t,
                     void* user_data, void*) {
   auto& s = self(user_data);
+  if (s.discarding_early) return 0;  // 0-RTT streams being reopened (settle_early_data)
   if (!ngtcp2_conn_is_local_stream(conn, stream_id)) {
     // Give the peer its stream credit back.
     if (ngtcp2_is_bidi_stream(stream_id)) {

@@ -82,6 +82,17 @@ struct Connection::Impl {
   bool closed_event_sent = false;
   ConnectionStats stats;
 
+  // resumption and 0-RTT (connection.cpp)
+  SessionTicket ticket;              // client: latest ticket received
+  bool early_attempted = false;      // client: resumed with 0-RTT transport parameters
+  bool discarding_early = false;     // ngtcp2 is dropping 0-RTT stream state
+  EarlyData early = EarlyData::none;
+  // Client, before the handshake: loads config.session_ticket into the TLS session and ngtcp2.
+  Result<void> load_ticket();
+  // Client, handshake done: settles 0-RTT; after a rejection reopens and resends the streams.
+  int settle_early_data();
+  void on_new_ticket();
+
   ~Impl();
 
   // lifecycle (connection.cpp)

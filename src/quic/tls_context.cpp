@@ -28,6 +28,21 @@ std::error_code fail(std::string* why, const std::string& what, int rv) {
   return make_error_code(QuicErrc::tls_setup);
 }
 
+// GnuTLS's anti-replay store: a ClientHello carrying early data is accepted once. The store
+// is bounded: the oldest entries go first (GnuTLS's time window still limits replays).
+int remember_early_hello(void* ptr, time_t, const gnutls_datum_t* key, const gnutls_datum_t*) {
+  auto* impl = static_cast<TlsContext::Impl*>(ptr);
+  std::string k(reinterpret_cast<const char*>(key->data), key->size);
+  if (impl->replay_seen.contains(k)) return GNUTLS_E_DB_ENTRY_EXISTS;
+  if (impl->replay_order.size() >= TlsContext::Impl::kReplayEntries) {
+    impl->replay_seen.erase(impl->replay_order.front());
+    impl->replay_order.pop_front();
+  }
+  impl->replay_seen.insert(k);
+  impl->replay_order.push_back(std::move(k));
+  return 0;
+}
+
 Result<std::unique_ptr<TlsContext::Impl>> new_impl(TlsContext::Role role,
                                                    std::vector<std::string> alpn,
                                                    std::string* why) {
@@ -37,6 +52,18 @@ Result<std::unique_ptr<TlsContext::Impl>> new_impl(TlsContext::Role role,
   if (int rv = gnutls_certificate_allocate_credentials(&impl->cred); rv != 0) {
     impl->cred = nullptr;
     return fail(why, "allocate credentials", rv);
+  }
+  if (role == TlsContext::Role::server) {
+    if (int rv = gnutls_session_ticket_key_generate(&impl->ticket_key); rv != 0) {
+      impl->ticket_key = {};
+      return fail(why, "generate session ticket key", rv);
+    }
+    if (int rv = gnutls_anti_replay_init(&impl->anti_replay); rv != 0) {
+      impl->anti_replay = nullptr;
+      return fail(why, "init anti-replay", rv);
+    }
+    gnutls_anti_replay_set_add_function(impl->anti_replay, remember_early_hello);
+    gnutls_anti_replay_set_ptr(impl->anti_replay, impl.get());
   }
   return impl;
 }
@@ -78,6 +105,22 @@ const std::vector<std::string>& TlsContext::alpn() const noexcept { return impl_
 bool TlsContext::verifies_peer() const noexcept { return impl_->verify; }
 const std::string& TlsContext::certificate_pem() const noexcept { return impl_->cert_pem; }
 const std::string& TlsContext::private_key_pem() const noexcept { return impl_->key_pem; }
+
+Result<void> TlsContext::rotate_session_ticket_key() {
+  if (impl_->role != Role::server) return Errc::invalid_argument;
+  gnutls_datum_t fresh{};
+  if (int rv = gnutls_session_ticket_key_generate(&fresh); rv != 0) {
+    return fail(nullptr, "generate session ticket key", rv);
+  }
+  // Sessions copy the key when created, so live connections are unaffected.
+  gnutls_memset(impl_->ticket_key.data, 0, impl_->ticket_key.size);
+  gnutls_free(impl_->ticket_key.data);
+  impl_->ticket_key = fresh;
+  return {};
+}
+
+void TlsContext::set_early_data(bool accept) noexcept { impl_->early_data = accept; }
+bool TlsContext::early_data() const noexcept { return impl_->early_data; }
 
 Result<std::shared_ptr<TlsContext>> TlsContext::server(const ServerTlsConfig& config,
                                                        std::string* why) {
@@ -181,8 +224,10 @@ Result<std::shared_ptr<TlsContext>> TlsContext::client(const ClientTlsConfig& co
 Result<gnutls_session_t> make_tls_session(TlsContext::Impl& ctx, const std::string& server_name) {
   const bool server = ctx.role == TlsContext::Role::server;
   gnutls_session_t s = nullptr;
-  unsigned flags = (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_ENABLE_EARLY_DATA |
-                   GNUTLS_NO_END_OF_EARLY_DATA;
+  // A server refusing 0-RTT neither offers it in tickets nor accepts it.
+  const bool early = !server || ctx.early_data;
+  unsigned flags = (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
+  if (early) flags |= GNUTLS_ENABLE_EARLY_DATA;
   if (gnutls_init(&s, flags) != 0) return make_error_code(QuicErrc::tls_setup);
   auto bail = [&](int rv) -> Result<gnutls_session_t> {
     log::get("quic")->warn("tls session: {}", gnutls_strerror(rv));
@@ -202,6 +247,16 @@ Result<gnutls_session_t> make_tls_session(TlsContext::Impl& ctx, const std::stri
     int rv = gnutls_alpn_set_protocols(s, protos.data(), static_cast<unsigned>(protos.size()),
                                        server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
     if (rv != 0) return bail(rv);
+  }
+  if (server) {
+    if (int rv = gnutls_session_ticket_enable_server(s, &ctx.ticket_key); rv != 0) {
+      return bail(rv);
+    }
+    if (early) {
+      gnutls_anti_replay_enable(s, ctx.anti_replay);
+      // QUIC carries early data outside TLS records: no TLS-level limit (RFC 9001 4.6.1).
+      gnutls_record_set_max_early_data_size(s, 0xffffffffu);
+    }
   }
   if (!server && !server_name.empty()) {
     // SNI carries DNS names only; IP literals are still verified against IP alt names.

@@ -22,6 +22,15 @@
 // Datagrams (RFC 9221): send_datagram() queues one; Errc::unsupported when the peer did not
 // advertise max_datagram_frame_size, Errc::message_too_large when it cannot fit.
 //
+// Resumption and 0-RTT: a client connection reports each TLS session ticket the server sends
+// as a session_ticket event (and session_ticket()): opaque bytes holding the TLS session and
+// the server's transport parameters remembered for 0-RTT. A later client connection with
+// ConnectionConfig::session_ticket set resumes (no certificate exchange) and, when the ticket
+// allows it, may open streams and write before the handshake completes: those bytes travel
+// as 0-RTT. early_data() tells, once the handshake completed, whether the server accepted
+// them; if it rejected them the connection sends the same streams' bytes again in 1-RTT
+// (stream IDs unchanged), so the application sees no difference but latency.
+//
 // A server connection is made by accept() from the first Initial datagram of a client; routing
 // later datagrams to it by connection ID is the caller's job (see scid()).
 
@@ -79,6 +88,20 @@ enum class CongestionControl : std::uint8_t { cubic, bbr2, reno };
 // The driver decides where it goes (gquic's CLI writes one file per connection).
 using QlogSink = std::function<void(std::span<const std::uint8_t> text, bool fin)>;
 
+// What a client keeps from one connection to resume the next (see session_ticket events).
+// Opaque; only meaningful to the same server (same session ticket key).
+struct SessionTicket {
+  std::vector<std::uint8_t> data;
+  bool empty() const noexcept { return data.empty(); }
+};
+
+// Fate of 0-RTT early data on a connection.
+enum class EarlyData : std::uint8_t {
+  none,      // not attempted (or, on a server, not received)
+  accepted,  // the server took the 0-RTT data
+  rejected,  // client: the server refused it; the data was sent again in 1-RTT
+};
+
 struct ConnectionConfig {
   Duration idle_timeout = std::chrono::seconds(30);
   Duration keep_alive{0};  // > 0: send a PING after this much quiet (keeps idle peers alive)
@@ -101,6 +124,8 @@ struct ConnectionConfig {
   // Server: stateless reset tokens are derived from this secret and the connection ID (so an
   // Endpoint that lost its state can still reset); empty: random tokens.
   std::vector<std::uint8_t> stateless_reset_secret;
+  // Client: resume the session of an earlier connection to the same server (and try 0-RTT).
+  SessionTicket session_ticket;
 };
 
 // Server: the client's address was validated by a Retry (RFC 9000 section 8.1.2).
@@ -119,6 +144,7 @@ enum class EventKind {
   datagram_received,  // data holds the payload
   connection_closed,  // error, error_code, application_error and reason say why
   path_validated,     // a new path was validated (error_code 0) or failed (error_code 1)
+  session_ticket,     // client: data holds a SessionTicket for a later connection
 };
 
 struct Event {
@@ -128,7 +154,7 @@ struct Event {
   bool application_error = false;    // error_code is an application code
   std::error_code error;             // connection_closed: gquic's view of the cause
   std::string reason;                // connection_closed: reason phrase of the peer or ours
-  std::vector<std::uint8_t> data;    // datagram_received
+  std::vector<std::uint8_t> data;    // datagram_received, session_ticket
 };
 
 struct ReadResult {
@@ -154,6 +180,7 @@ struct ConnectionStats {
   std::uint64_t retries_received = 0;   // client: Retry packets accepted
   std::uint64_t stateless_resets = 0;   // client: the peer reset us statelessly
   std::uint64_t paths_validated = 0;
+  std::uint64_t early_bytes_received = 0;  // server: stream bytes that arrived in 0-RTT
   // ngtcp2 1.11 exposes no lost/acked packet counts; datagrams_sent/received above count
   // packets at the UDP level.
 };
@@ -202,6 +229,12 @@ class Connection {
   std::vector<std::vector<std::uint8_t>> source_cids() const;
   ConnectionStats stats() const;
   std::uint32_t version() const;     // negotiated QUIC version (kQuicV1, kQuicV2)
+  // The TLS handshake resumed an earlier session (no certificate exchange).
+  bool is_resumed() const noexcept;
+  // Final once the handshake completed.
+  EarlyData early_data() const noexcept;
+  // Client: the latest session ticket received (empty before the server sent one).
+  SessionTicket session_ticket() const;
 
   // Starts a key update (RFC 9001 section 6); Errc::would_block while the previous one is
   // still unconfirmed or before the handshake is confirmed.

@@ -9,6 +9,12 @@
 // Both carry the ALPN list offered/accepted. Each Connection creates its own GnuTLS session
 // from the context (see connection.h). Failures are Result values; the GnuTLS message is
 // logged and copied to `*why` when the caller passes a string.
+//
+// Resumption (server): a server context issues TLS 1.3 session tickets encrypted under a
+// ticket key it generates at creation; rotate_session_ticket_key() replaces it, after which
+// older tickets no longer resume (the client falls back to a full handshake). 0-RTT early
+// data is accepted by default (with GnuTLS's anti-replay check); set_early_data(false) makes
+// new connections issue tickets without 0-RTT and refuse early data.
 
 #include <memory>
 #include <string>
@@ -61,6 +67,12 @@ class TlsContext {
   // PEM of the certificate (and key) of a self-signed server context; empty otherwise.
   const std::string& certificate_pem() const noexcept;
   const std::string& private_key_pem() const noexcept;
+
+  // Server: a fresh session ticket key; tickets issued before no longer resume.
+  Result<void> rotate_session_ticket_key();
+  // Server: accept 0-RTT early data on connections created from now on (default true).
+  void set_early_data(bool accept) noexcept;
+  bool early_data() const noexcept;
 
   Impl& impl() noexcept { return *impl_; }
 
