@@ -1,6 +1,8 @@
 #include "discovery_command.h"
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -37,6 +40,14 @@ struct DiscoveryOptions {
   std::string dns_domain = "gquic";
   std::string node_id = "node";
   std::vector<std::string> etcd;
+  bool mdns = false;
+  bool mdns_ipv6 = false;
+  std::string mdns_interface;
+  std::vector<std::string> mdns_browse;
+  std::string gossip_bind;
+  std::vector<std::string> join;
+  std::vector<std::string> gossip_keys;
+  int gossip_probe_ms = 1000;
   std::set<std::string> given;  // agent flags given on the command line (they beat --config)
   // clients
   std::string agent = "http://127.0.0.1:8500";
@@ -158,6 +169,15 @@ int run_agent(DiscoveryOptions o) {
       if (t.contains("etcd") && o.given.count("--etcd") == 0) {
         o.etcd = t["etcd"].get<std::vector<std::string>>();
       }
+      if (o.given.count("--mdns") == 0) o.mdns = t.value("mdns", o.mdns);
+      take("mdns_interface", "--mdns-interface", o.mdns_interface);
+      take("gossip_bind", "--gossip-bind", o.gossip_bind);
+      auto take_list = [&](const char* key, const char* flag, std::vector<std::string>& into) {
+        if (t.contains(key) && o.given.count(flag) == 0) into = t[key].get<std::vector<std::string>>();
+      };
+      take_list("mdns_browse", "--mdns-browse", o.mdns_browse);
+      take_list("join", "--join", o.join);
+      take_list("gossip_keys", "--gossip-key", o.gossip_keys);
     } catch (const json::exception& e) {
       std::cerr << "gquic discovery agent: " << o.config << ": " << e.what() << "\n";
       return 2;
@@ -177,16 +197,54 @@ int run_agent(DiscoveryOptions o) {
     if (!a) return 2;
     cfg.dns_listen = *a;
   }
+  cfg.enable_mdns = o.mdns;
+  cfg.mdns_ipv6 = o.mdns_ipv6;
+  cfg.mdns_browse = o.mdns_browse;
+  if (!o.mdns_interface.empty()) {
+    auto ip = IpAddress::parse(o.mdns_interface);
+    if (!ip || !ip->is_v4()) {
+      std::cerr << "gquic discovery agent: --mdns-interface '" << o.mdns_interface
+                << "' is not an IPv4 address\n";
+      return 2;
+    }
+    cfg.mdns_interface = *ip;
+  }
+  if (!o.gossip_bind.empty()) {
+    auto a = listen_address(o.gossip_bind, "--gossip-bind");
+    if (!a) return 2;
+    cfg.enable_gossip = true;
+    cfg.gossip_bind = *a;
+  } else if (!o.join.empty() || !o.gossip_keys.empty()) {
+    std::cerr << "gquic discovery agent: --join and --gossip-key need --gossip-bind\n";
+    return 2;
+  }
+  for (const std::string& seed : o.join) {
+    auto a = listen_address(seed, "--join");
+    if (!a) return 2;
+    cfg.gossip_seeds.push_back(*a);
+  }
+  cfg.gossip_keys = o.gossip_keys;
+  cfg.gossip_probe_interval = std::chrono::milliseconds(o.gossip_probe_ms);
   net::io_context io;
   discovery::ServiceDiscoveryManager manager(io, cfg);
-  if (auto r = manager.start(); !r) {
-    std::cerr << "gquic discovery agent: " << r.error().message() << "\n";
+  std::string why;
+  if (auto r = manager.start(&why); !r) {
+    std::cerr << "gquic discovery agent: " << (why.empty() ? r.error().message() : why) << "\n";
     return 1;
   }
   if (auto a = manager.http_address()) std::cout << "http: " << a->to_string() << std::endl;
   if (auto a = manager.dns_address()) std::cout << "dns: " << a->to_string() << std::endl;
+  if (auto a = manager.gossip_address()) std::cout << "gossip: " << a->to_string() << std::endl;
+  if (cfg.enable_mdns) std::cout << "mdns: on" << std::endl;
   net::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { manager.stop(); io.stop(); });
+  net::steady_timer linger(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    // Leave the gossip cluster and send mDNS goodbyes, then give them a moment to go out.
+    manager.stop();
+    linger.expires_after(std::chrono::milliseconds(1500));
+    linger.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  });
   io.run();
   return 0;
 }
@@ -226,6 +284,24 @@ int run_query(const DiscoveryOptions& o) {
   return 0;
 }
 
+int run_members(const DiscoveryOptions& o) {
+  auto r = request(o.agent, http::verb::get, "/v1/members");
+  if (int rc = report("members", r, o.agent); rc != 0) return rc;
+  auto j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded() || !j.contains("members") || !j["members"].is_array()) {
+    std::cerr << "gquic discovery members: unexpected answer: " << r->body << "\n";
+    return 1;
+  }
+  std::printf("%-24s %-28s %-8s %s\n", "NAME", "ADDRESS", "STATE", "INCARNATION");
+  for (const auto& m : j["members"]) {
+    std::printf("%-24s %-28s %-8s %llu\n", m.value("name", "").c_str(), m.value("address", "").c_str(),
+                m.value("state", "").c_str(),
+                static_cast<unsigned long long>(m.value("incarnation", std::uint64_t{0})));
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
 int run_watch(const DiscoveryOptions& o) {
   auto first = request(o.agent, http::verb::get, "/v1/watch?" + query_string(o));
   if (int rc = report("watch", first, o.agent); rc != 0) return rc;
@@ -259,12 +335,25 @@ CommandRunner add_discovery_command(CLI::App& app) {
   group->require_subcommand(1);
 
   auto* agent = group->add_subcommand("agent", "Run the discovery agent (registry, HTTP API, DNS)");
-  agent->add_option("--config", o->config, "JSON file: node_id, http_listen, dns_listen, dns_domain, etcd");
+  agent->add_option("--config", o->config,
+                    "JSON file: node_id, http_listen, dns_listen, dns_domain, etcd, mdns, mdns_browse,\n"
+                    "mdns_interface, gossip_bind, join, gossip_keys");
   agent->add_option("--http-listen", o->http_listen, "HTTP API address, IP:PORT ('' to disable)");
   agent->add_option("--dns-listen", o->dns_listen, "DNS interface address, IP:PORT (UDP and TCP)");
   agent->add_option("--dns-domain", o->dns_domain, "DNS domain: names are <name>.<namespace>.svc.<domain>");
   agent->add_option("--node-id", o->node_id, "This node's name");
   agent->add_option("--etcd", o->etcd, "etcd endpoint URLs");
+  agent->add_flag("--mdns", o->mdns, "Publish local services with mDNS/DNS-SD and browse the LAN");
+  agent->add_option("--mdns-browse", o->mdns_browse,
+                    "DNS-SD service type to browse, e.g. _http._tcp (repeatable)");
+  agent->add_option("--mdns-interface", o->mdns_interface, "IPv4 address of the mDNS interface");
+  agent->add_flag("--mdns-ipv6", o->mdns_ipv6, "Also use IPv6 multicast (ff02::fb)");
+  agent->add_option("--gossip-bind", o->gossip_bind, "Gossip UDP+TCP address, IP:PORT (enables gossip)");
+  agent->add_option("--join", o->join, "Gossip seed IP:PORT (repeatable)");
+  agent->add_option("--gossip-key", o->gossip_keys,
+                    "Gossip AES-256 key, 64 hex or 44 base64 chars (repeatable; first seals)");
+  agent->add_option("--gossip-probe-ms", o->gossip_probe_ms, "Gossip probe interval in ms")
+      ->check(CLI::Range(50, 60'000));
 
   auto add_agent = [&](CLI::App* c) {
     c->add_option("--agent", o->agent, "Agent HTTP API, http://HOST:PORT");
@@ -287,14 +376,18 @@ CommandRunner add_discovery_command(CLI::App& app) {
   };
   auto* query = group->add_subcommand("query", "Find services");
   add_filters(query);
+  auto* members = group->add_subcommand("members", "List the gossip members and their state");
+  add_agent(members);
   auto* watch = group->add_subcommand("watch", "Print added/changed/removed events as they happen");
   add_filters(watch);
   watch->add_option("--wait", o->wait, "Long-poll seconds per request")->check(CLI::Range(1, 300));
   watch->add_option("--count", o->max_events, "Exit after this many events");
 
-  return [o, agent, reg, dereg, query, watch] {
+  return [o, agent, reg, dereg, query, members, watch] {
     if (agent->parsed()) {
-      for (const char* flag : {"--node-id", "--http-listen", "--dns-listen", "--dns-domain", "--etcd"}) {
+      for (const char* flag : {"--node-id", "--http-listen", "--dns-listen", "--dns-domain", "--etcd",
+                               "--mdns", "--mdns-browse", "--mdns-interface", "--gossip-bind",
+                               "--join", "--gossip-key"}) {
         if (agent->count(flag) > 0) o->given.insert(flag);
       }
       return run_agent(*o);
@@ -302,6 +395,7 @@ CommandRunner add_discovery_command(CLI::App& app) {
     if (reg->parsed()) return run_register(*o);
     if (dereg->parsed()) return run_deregister(*o);
     if (query->parsed()) return run_query(*o);
+    if (members->parsed()) return run_members(*o);
     if (watch->parsed()) return run_watch(*o);
     return -1;
   };

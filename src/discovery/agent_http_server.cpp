@@ -270,6 +270,21 @@ awaitable<Reply> AgentHttpServer::State::handle(const http::request<http::string
     co_return co_await watch(params);
   }
   if (parts[1] == "stats" && parts.size() == 2) co_return stats_reply();
+  if (parts[1] == "members" && parts.size() == 2) {
+    if (req.method() != http::verb::get) {
+      co_return Reply{http::status::method_not_allowed, error_json("use GET")};
+    }
+    if (!manager.gossip_enabled()) {
+      co_return Reply{http::status::not_found, error_json("gossip is not enabled on this agent")};
+    }
+    json members = json::array();
+    for (const GossipMemberInfo& m : manager.gossip_members()) {
+      members.push_back({{"name", m.name}, {"address", m.address}, {"state", m.state},
+                         {"incarnation", m.incarnation}});
+    }
+    json j{{"node", manager.config().node_id}, {"members", std::move(members)}};
+    co_return Reply{http::status::ok, j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  }
   if (parts[1] == "health" && parts.size() == 5 && req.method() == http::verb::put) {
     auto status = params.find("status");
     auto address = params.find("address");

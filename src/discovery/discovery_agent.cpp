@@ -1,6 +1,7 @@
 #include "gquic/discovery/discovery_agent.h"
 
 #include <map>
+#include <set>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include "gquic/discovery/dns_server.h"
 #include "gquic/discovery/health.h"
 #include "health_check_driver.h"
+#include "lan_backend_agent.h"
 
 namespace gquic::discovery {
 namespace {
@@ -43,7 +45,10 @@ struct ServiceDiscoveryManager::Impl {
       m.expiry_timer.expires_at(next ? *next : m.clock.now() + std::chrono::hours(1));
       co_await m.expiry_timer.async_wait(nothrow);
       if (m.stopped) break;
-      if (m.registry.handle_timeout(m.clock.now()) > 0) m.changed();
+      if (m.registry.handle_timeout(m.clock.now()) > 0) {
+        m.withdraw_expired();
+        m.changed();
+      }
     }
   }
 
@@ -76,6 +81,26 @@ struct ServiceDiscoveryManager::Impl {
     m.health_timer.cancel();  // re-arm for the next due probe
   }
 
+  // Local registrations the backends publish; withdrawn when they leave the registry.
+  void publish(const ServiceInfo& s) {
+    published.insert(s.id);
+    if (gossip) gossip->publish(s);
+    if (mdns) mdns->publish(s);
+  }
+  void withdraw(const ServiceId& id) {
+    if (published.erase(id) == 0) return;
+    if (gossip) gossip->withdraw(id);
+    if (mdns) mdns->withdraw(id);
+  }
+  void withdraw_expired() {
+    std::vector<ServiceId> gone;
+    for (const ServiceId& id : published) {
+      const ServiceInfo* s = registry.find(id);
+      if (s == nullptr || s->source != ServiceSource::local) gone.push_back(id);
+    }
+    for (const ServiceId& id : gone) withdraw(id);
+  }
+
   net::io_context& io;
   DiscoveryConfig config;
   const Clock& clock;
@@ -88,6 +113,9 @@ struct ServiceDiscoveryManager::Impl {
   std::unique_ptr<DnsServer> dns;
   std::unique_ptr<AgentHttpServer> http;
   std::unique_ptr<EtcdBackend> etcd;
+  std::unique_ptr<detail::GossipBackend> gossip;
+  std::unique_ptr<detail::MdnsBackend> mdns;
+  std::set<ServiceId> published;
   std::map<std::uint64_t, std::function<void()>> waiters;
   std::uint64_t next_token = 1;
   std::uint64_t notified = 0;
@@ -102,18 +130,43 @@ ServiceDiscoveryManager::ServiceDiscoveryManager(boost::asio::io_context& io,
 
 ServiceDiscoveryManager::~ServiceDiscoveryManager() { stop(); }
 
-Result<void> ServiceDiscoveryManager::start() {
+Result<void> ServiceDiscoveryManager::start(std::string* why) {
   Impl& m = *impl_;
   if (m.stopped) return Errc::closed;
   if (m.started) return Errc::already_exists;
+  // Backends first: they may refuse their options or fail to bind before anything listens.
+  if (m.config.enable_gossip) {
+    auto g = detail::GossipBackend::open(m.io, *this, m.config, m.clock, why);
+    if (!g) return g.error();
+    m.gossip = std::move(*g);
+  }
+  if (m.config.enable_mdns || m.config.enable_dns_sd) {
+    auto d = detail::MdnsBackend::open(m.io, *this, m.config, m.clock, why);
+    if (!d) {
+      if (m.gossip) m.gossip->stop();
+      m.gossip.reset();
+      return d.error();
+    }
+    m.mdns = std::move(*d);
+  }
+  auto close_backends = [&m] {
+    if (m.gossip) m.gossip->stop();
+    if (m.mdns) m.mdns->stop();
+    m.gossip.reset();
+    m.mdns.reset();
+  };
   if (m.config.dns_listen) {
     m.dns = std::make_unique<DnsServer>(m.io, m.responder, *m.config.dns_listen, m.clock);
-    if (auto r = m.dns->start(); !r) return r;
+    if (auto r = m.dns->start(); !r) {
+      close_backends();
+      return r;
+    }
   }
   if (m.config.http_listen) {
     m.http = std::make_unique<AgentHttpServer>(m.io, *this, *m.config.http_listen);
     if (auto r = m.http->start(); !r) {
       if (m.dns) m.dns->stop();
+      close_backends();
       return r;
     }
   }
@@ -126,6 +179,8 @@ Result<void> ServiceDiscoveryManager::start() {
     m.etcd = std::make_unique<EtcdBackend>(m.io, *this, eo);
     m.etcd->start();
   }
+  if (m.gossip) m.gossip->start();
+  if (m.mdns) m.mdns->start();
   net::co_spawn(m.io, Impl::expiry_loop(impl_), net::detached);
   net::co_spawn(m.io, Impl::health_loop(impl_), net::detached);
   return {};
@@ -138,6 +193,11 @@ void ServiceDiscoveryManager::stop() {
   if (m.http) m.http->stop();
   if (m.dns) m.dns->stop();
   if (m.etcd) m.etcd->stop();
+  // Gossip leaves (its registrations go with it); mDNS sends goodbyes. Both linger briefly on
+  // the io_context to get that out, holding their drivers alive.
+  if (m.gossip) m.gossip->stop();
+  if (m.mdns) m.mdns->stop();
+  m.published.clear();
   net::dispatch(m.io, [impl = impl_] {
     impl->expiry_timer.cancel();
     impl->health_timer.cancel();
@@ -156,6 +216,9 @@ Result<void> ServiceDiscoveryManager::register_service(ServiceInfo s, std::strin
       impl_->health.add_service(*stored, impl_->clock.now());
       impl_->health_timer.cancel();
     }
+    if (const ServiceInfo* stored = impl_->registry.find(copy.id); stored && !impl_->stopped) {
+      impl_->publish(*stored);
+    }
     impl_->changed();
   }
   return r;
@@ -164,7 +227,10 @@ Result<void> ServiceDiscoveryManager::register_service(ServiceInfo s, std::strin
 Result<void> ServiceDiscoveryManager::deregister_service(const ServiceId& id) {
   auto r = impl_->registry.deregister(id);
   impl_->health.remove_service(id);
-  if (r) impl_->changed();
+  if (r) {
+    impl_->withdraw(id);
+    impl_->changed();
+  }
   return r;
 }
 
@@ -253,5 +319,21 @@ bool ServiceDiscoveryManager::stopped() const noexcept { return impl_->stopped; 
 EtcdStats ServiceDiscoveryManager::etcd_stats() const {
   return impl_->etcd ? impl_->etcd->stats() : EtcdStats{};
 }
+
+}  // namespace gquic::discovery
+
+namespace gquic::discovery {
+
+std::vector<GossipMemberInfo> ServiceDiscoveryManager::gossip_members() const {
+  if (!impl_->gossip || impl_->stopped) return {};
+  return impl_->gossip->members();
+}
+
+std::optional<SocketAddress> ServiceDiscoveryManager::gossip_address() const {
+  if (!impl_->gossip) return std::nullopt;
+  return impl_->gossip->local_address();
+}
+
+bool ServiceDiscoveryManager::gossip_enabled() const noexcept { return impl_->gossip != nullptr; }
 
 }  // namespace gquic::discovery

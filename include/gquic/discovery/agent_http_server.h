@@ -14,6 +14,9 @@
 //            `index` it answers at once with the current index. "reset": true when N is older
 //            than the event log keeps (re-query, then watch from the new index).
 //   GET    /v1/stats
+//   GET    /v1/members                                gossip members: {"node", "members": [{"name",
+//                                                     "address", "state", "incarnation"}]};
+//                                                     404 when gossip is off
 // Errors are {"error": "..."}. Limits as in the metrics endpoint: bounded request sizes,
 // deadlines on every read and write, a connection cap.
 

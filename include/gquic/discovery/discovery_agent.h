@@ -33,8 +33,26 @@ namespace gquic::discovery {
 struct DiscoveryConfig {
   std::string node_id = "node";
   bool enable_mdns = false;     // LAN backends: see docs/discovery_lan.md
-  bool enable_dns_sd = false;
+  bool enable_dns_sd = false;   // the same mDNS/DNS-SD backend as enable_mdns
   bool enable_gossip = false;
+  // mDNS/DNS-SD backend: publishes local registrations, browses `mdns_browse` types
+  // ("_http._tcp" or "_http._tcp.local.") and feeds what it finds with source "mdns".
+  bool mdns_ipv4 = true;
+  bool mdns_ipv6 = false;
+  std::optional<IpAddress> mdns_interface;  // IPv4 address of the interface (none: default)
+  unsigned mdns_interface_index = 0;        // IPv6 interface index (0: default)
+  std::uint16_t mdns_port = 5353;
+  std::string mdns_host;                    // host label <host>.local. (empty: node_id)
+  std::vector<std::string> mdns_browse;
+  // Gossip backend: SWIM on UDP+TCP `gossip_bind` (port 0: a free one), joining `gossip_seeds`;
+  // `gossip_keys` (64 hex digits or 44 base64 characters, the first seals) encrypt it.
+  // node_id is the member name and must be unique in the cluster.
+  std::optional<SocketAddress> gossip_bind;
+  std::vector<SocketAddress> gossip_seeds;
+  std::vector<std::string> gossip_keys;
+  std::chrono::milliseconds gossip_probe_interval{1000};  // probe timeout is half of it
+  std::chrono::milliseconds gossip_interval{200};
+  std::chrono::milliseconds gossip_push_pull_interval{0};  // 0: the gossip default (30 s)
   std::vector<std::string> etcd_endpoints;  // "http://IP:PORT"; empty: no etcd backend
   std::string etcd_prefix = "/gquic/discovery";
   std::chrono::seconds etcd_lease_ttl{10};
@@ -52,6 +70,14 @@ struct DiscoveryStats {
   std::uint64_t cache_misses = 0;  // queries that found nothing
 };
 
+// One gossip member as the agent reports it (GET /v1/members).
+struct GossipMemberInfo {
+  std::string name;
+  std::string address;  // IP:PORT
+  std::string state;    // alive, suspect, dead, left
+  std::uint32_t incarnation = 0;
+};
+
 class ServiceDiscoveryManager {
  public:
   ServiceDiscoveryManager(boost::asio::io_context& io, DiscoveryConfig config,
@@ -60,8 +86,9 @@ class ServiceDiscoveryManager {
   ServiceDiscoveryManager(const ServiceDiscoveryManager&) = delete;
   ServiceDiscoveryManager& operator=(const ServiceDiscoveryManager&) = delete;
 
-  // Starts expiry and the configured listeners. OS errors (address in use, ...) as values.
-  Result<void> start();
+  // Starts expiry, the configured listeners and backends. OS errors (address in use, ...) and
+  // bad backend options (`why` says which) as values.
+  Result<void> start(std::string* why = nullptr);
   void stop();
 
   Result<void> register_service(ServiceInfo s, std::string* why = nullptr);
@@ -91,6 +118,10 @@ class ServiceDiscoveryManager {
   bool stopped() const noexcept;
   // The etcd backend's counters (all zero without one).
   EtcdStats etcd_stats() const;
+  // Gossip members including this node, by name (empty without the gossip backend).
+  std::vector<GossipMemberInfo> gossip_members() const;
+  std::optional<SocketAddress> gossip_address() const;
+  bool gossip_enabled() const noexcept;
 
  private:
   struct Impl;
