@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Three `gquic discovery agent` processes on loopback joined by gossip (encrypted with a
-# two-key keyring): a service registered on one is found on the others, its deregistration
-# propagates, `gquic discovery members` lists the members, and a SIGKILLed agent is declared
-# dead with its services gone.
+# Ten `gquic discovery agent` processes on loopback joined by gossip (encrypted with a
+# two-key keyring; seven join through the first agent, two through the second): every agent
+# sees all ten alive, a service registered on one is found on the others, its
+# deregistration propagates, `gquic discovery members` lists the members, a SIGKILLed agent
+# is declared dead with its services gone, and a SIGTERMed one is seen leaving.
 set -euo pipefail
 gquic="$1"
 work=$(mktemp -d)
@@ -48,15 +49,20 @@ until_ok() {
 
 start a
 start b "$(gossip_of a)"
-start c "$(gossip_of a)"
-A="http://$(http_of a)"; B="http://$(http_of b)"; C="http://$(http_of c)"
+for n in c d e f g h; do start "$n" "$(gossip_of a)"; done
+for n in i j; do start "$n" "$(gossip_of b)"; done
+A="http://$(http_of a)"; B="http://$(http_of b)"; C="http://$(http_of c)"; J="http://$(http_of j)"
 
-alive3() { [ "$("$gquic" discovery members --agent "$1" | grep -c ' alive ')" = 3 ]; }
-until_ok 30 alive3 "$A" || { echo "no convergence"; "$gquic" discovery members --agent "$A"; exit 1; }
-until_ok 30 alive3 "$C"
+alive10() { [ "$("$gquic" discovery members --agent "$1" | grep -c ' alive ')" = 10 ]; }
+for n in a b c d e f g h i j; do
+  until_ok 60 alive10 "http://$(http_of "$n")" ||
+    { echo "no convergence on $n"; "$gquic" discovery members --agent "http://$(http_of "$n")"; exit 1; }
+done
 "$gquic" discovery members --agent "$A" | tee "$work/members"
 head -1 "$work/members" | grep -q '^NAME  *ADDRESS  *STATE  *INCARNATION$'
-for n in a b c; do grep -q "^$n  *127\.0\.0\.1:[0-9]*  *alive  *[0-9]*$" "$work/members"; done
+for n in a b c d e f g h i j; do
+  grep -q "^$n  *127\.0\.0\.1:[0-9]*  *alive  *[0-9]*$" "$work/members"
+done
 
 cat >"$work/web.json" <<'JSON'
 {"id": {"name": "web", "namespace": "prod", "version": "v1"},
@@ -66,11 +72,13 @@ JSON
 found() { "$gquic" discovery query web --agent "$1" | grep -q "\"source\": \"$2\""; }
 until_ok 30 found "$B" gossip || { echo "web not on b"; exit 1; }
 until_ok 30 found "$C" gossip || { echo "web not on c"; exit 1; }
+until_ok 30 found "$J" gossip || { echo "web not on j"; exit 1; }
 found "$A" local
 "$gquic" discovery deregister --agent "$A" prod/web/v1
 gone() { [ "$("$gquic" discovery query web --agent "$1")" = "[]" ]; }
 until_ok 30 gone "$B" || { echo "deregistration did not reach b"; exit 1; }
 until_ok 30 gone "$C" || { echo "deregistration did not reach c"; exit 1; }
+until_ok 30 gone "$J" || { echo "deregistration did not reach j"; exit 1; }
 
 # A service of c, then c is killed without leaving.
 sed 's/"web"/"api"/' "$work/web.json" >"$work/api.json"
@@ -81,6 +89,7 @@ kill -9 "$pid_c"
 cdead() { "$gquic" discovery members --agent "$1" | grep -q '^c  *[0-9.:]*  *dead '; }
 until_ok 60 cdead "$A" || { echo "c not declared dead on a"; "$gquic" discovery members --agent "$A"; exit 1; }
 until_ok 60 cdead "$B" || { echo "c not declared dead on b"; exit 1; }
+until_ok 60 cdead "$J" || { echo "c not declared dead on j"; exit 1; }
 apigone() { [ "$("$gquic" discovery query api --agent "$1")" = "[]" ]; }
 until_ok 30 apigone "$A" || { echo "dead c's service still on a"; exit 1; }
 until_ok 30 apigone "$B" || { echo "dead c's service still on b"; exit 1; }
