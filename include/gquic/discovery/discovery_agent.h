@@ -32,7 +32,7 @@ namespace gquic::discovery {
 
 struct DiscoveryConfig {
   std::string node_id = "node";
-  bool enable_mdns = false;     // LAN backends: see docs/discovery_lan.md
+  bool enable_mdns = false;     // LAN backends: see docs/discovery.md
   bool enable_dns_sd = false;   // the same mDNS/DNS-SD backend as enable_mdns
   bool enable_gossip = false;
   // mDNS/DNS-SD backend: publishes local registrations, browses `mdns_browse` types
