@@ -244,8 +244,12 @@ Result<gnutls_session_t> make_tls_session(TlsContext::Impl& ctx, const std::stri
       protos.push_back({reinterpret_cast<unsigned char*>(const_cast<char*>(p.data())),
                         static_cast<unsigned>(p.size())});
     }
+    // QUIC requires an agreed application protocol (RFC 9001 8.1): without one the handshake
+    // fails (no_application_protocol) instead of going on with none.
+    const unsigned alpn_flags =
+        GNUTLS_ALPN_MANDATORY | (server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0u);
     int rv = gnutls_alpn_set_protocols(s, protos.data(), static_cast<unsigned>(protos.size()),
-                                       server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+                                       alpn_flags);
     if (rv != 0) return bail(rv);
   }
   if (server) {

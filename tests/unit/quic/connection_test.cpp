@@ -121,6 +121,19 @@ TEST(QuicConnection, HandshakeFailsWithUntrustedCertificate) {
   EXPECT_FALSE(p.client->handshake_completed());
 }
 
+// No common application protocol: the handshake fails (RFC 9001 8.1) instead of
+// completing without ALPN, on both sides.
+TEST(QuicConnection, HandshakeFailsWithoutACommonAlpn) {
+  ClientTlsConfig cfg;
+  cfg.insecure_skip_verify = true;
+  cfg.alpn = {"other-protocol"};
+  QuicPair p(*TlsContext::client(cfg), server_tls(), client_config(), {});
+  EXPECT_TRUE(p.run_until([&] { return p.client->is_closed(); }));
+  EXPECT_FALSE(p.client->handshake_completed());
+  EXPECT_TRUE(p.run_until([&] { return !p.server || p.server->is_closed(); }));
+  if (p.server) EXPECT_FALSE(p.server->handshake_completed());
+}
+
 TEST(QuicConnection, BidiEchoOneMebibyte) {
   QuicPair p(insecure_client(), server_tls(), client_config(), {});
   ASSERT_TRUE(p.handshake());
