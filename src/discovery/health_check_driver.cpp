@@ -9,6 +9,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include "gquic/core/socket_address.h"
+#include "gquic/quic/quic_driver.h"
+#include "gquic/quic/tls_context.h"
 #include "net_util_io.h"
 
 namespace gquic::discovery::detail {
@@ -19,9 +21,46 @@ namespace http = beast::http;
 using gquic::asio::awaitable;
 using gquic::asio::nothrow;
 
+namespace {
+
+// QUIC: a handshake offering spec.alpn from a fresh client socket, bounded by the check's
+// timeout (as the connection's idle timeout, which ngtcp2 applies to the handshake too).
+// The check proves a QUIC endpoint completes a handshake for that protocol; it does not
+// verify the certificate (liveness, not identity).
+awaitable<bool> run_quic_probe(net::io_context& io, const HealthProbe& probe,
+                               const SocketAddress& addr) {
+  quic::ClientTlsConfig tls_config;
+  tls_config.insecure_skip_verify = true;
+  tls_config.alpn = {probe.spec.alpn};
+  auto tls = quic::TlsContext::client(tls_config);
+  if (!tls) co_return false;
+  quic::DriverConfig driver_config;
+  driver_config.bind = SocketAddress(addr.ip().is_v6() ? *IpAddress::parse("::") : IpAddress::v4(0), 0);
+  auto driver = quic::EndpointDriver::client(io, driver_config);
+  if (!driver) co_return false;
+  quic::ConnectionConfig config;
+  config.idle_timeout = probe.spec.timeout;
+  const std::shared_ptr<quic::TlsContext> context = *tls;
+  auto conn = co_await (*driver)->connect(context, config, addr);
+  if (!conn) {
+    (*driver)->stop();
+    co_return false;
+  }
+  conn->close(0, "health check");
+  co_await conn->wait_closed();
+  (*driver)->stop();
+  co_return true;
+}
+
+}  // namespace
+
 awaitable<bool> run_probe(net::io_context& io, HealthProbe probe) {
   auto addr = SocketAddress::parse(probe.address);
   if (!addr) co_return false;
+  if (probe.spec.kind == HealthCheckKind::quic) {
+    const bool ok = co_await run_quic_probe(io, probe, *addr);
+    co_return ok;
+  }
   if (probe.spec.kind != HealthCheckKind::tcp && probe.spec.kind != HealthCheckKind::http) {
     co_return false;
   }

@@ -131,6 +131,9 @@ Result<void> validate(const ServiceInfo& s, std::string* why) {
     if (h.kind == HealthCheckKind::http && (h.path.empty() || h.path[0] != '/')) {
       return fail(why, "health_check.path must start with '/'");
     }
+    if (h.kind == HealthCheckKind::quic && (h.alpn.empty() || h.alpn.size() > 255)) {
+      return fail(why, "health_check.alpn must be 1 to 255 bytes");
+    }
   }
   return {};
 }

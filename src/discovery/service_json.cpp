@@ -33,6 +33,7 @@ json service_json(const ServiceInfo& s) {
   j["health_check"] = {{"kind", std::string(to_string(h.kind))},
                        {"path", h.path},
                        {"expected_status", h.expected_status},
+                       {"alpn", h.alpn},
                        {"interval", h.interval.count()},
                        {"timeout", h.timeout.count()},
                        {"healthy_threshold", h.healthy_threshold},
@@ -125,6 +126,7 @@ ServiceInfo parse_service(const json& j) {
     else throw Bad{"'health_check.kind' must be none, http, tcp or quic"};
     c.path = get_string(*h, "path", c.path);
     c.expected_status = static_cast<unsigned>(get_int(*h, "expected_status", 200, 100, 599));
+    c.alpn = get_string(*h, "alpn", c.alpn);
     c.interval = std::chrono::milliseconds(get_int(*h, "interval", 10'000, 1, 86'400'000));
     c.timeout = std::chrono::milliseconds(get_int(*h, "timeout", 2'000, 1, 3'600'000));
     c.healthy_threshold = static_cast<unsigned>(get_int(*h, "healthy_threshold", 2, 1, 100));

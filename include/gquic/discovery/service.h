@@ -57,6 +57,7 @@ struct HealthCheckSpec {
   HealthCheckKind kind = HealthCheckKind::none;
   std::string path = "/health";        // http: request path
   unsigned expected_status = 200;      // http
+  std::string alpn = "h3";             // quic: the protocol offered in the handshake
   std::chrono::milliseconds interval{10'000};
   std::chrono::milliseconds timeout{2'000};
   unsigned healthy_threshold = 2;      // consecutive successes to turn healthy

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "agent_fixture.h"
+#include "gquic/quic/quic_driver.h"
+#include "gquic/quic/tls_context.h"
 
 namespace gquic::discovery {
 namespace {
@@ -126,6 +128,53 @@ TEST_F(HealthCheckTest, FlappingServerRespectsThresholds) {
     boost::asio::write(sock, boost::asio::buffer(err), ec);
   }
   EXPECT_TRUE(wait_for(id, address, Health::unhealthy));
+}
+
+// A real QUIC server (gquic's driver, self-signed certificate, ALPN "h3") on its own thread:
+// the QUIC check turns healthy; a check offering another ALPN fails its handshake and stays
+// unhealthy; once the server is gone the first turns unhealthy too.
+TEST_F(HealthCheckTest, QuicHandshakeWithAlpn) {
+  boost::asio::io_context server_io;
+  quic::SelfSignedConfig cert;
+  cert.ips = {IpAddress::v4(0x7f000001)};
+  cert.alpn = {"h3"};
+  auto tls = quic::TlsContext::server_self_signed(cert);
+  ASSERT_TRUE(tls);
+  quic::DriverConfig dc;
+  dc.bind = *SocketAddress::parse("127.0.0.1:0");
+  auto server = quic::EndpointDriver::server(server_io, *tls, {}, dc);
+  ASSERT_TRUE(server);
+  const std::string address = (*server)->local_address().to_string();
+  auto accepted = std::make_shared<std::atomic<int>>(0);
+  boost::asio::co_spawn(
+      server_io,
+      [](quic::EndpointDriver* srv, std::shared_ptr<std::atomic<int>> n) -> asio::awaitable<void> {
+        for (;;) {
+          auto c = co_await srv->accept();
+          if (!c) co_return;
+          ++*n;
+        }
+      }(server->get(), accepted),
+      boost::asio::detached);
+  auto guard = boost::asio::make_work_guard(server_io);
+  std::thread server_thread([&] { server_io.run(); });
+
+  auto good = checked("quic-good", address, HealthCheckKind::quic, Health::unknown);
+  auto wrong = checked("quic-wrong-alpn", address, HealthCheckKind::quic, Health::unknown);
+  wrong.health_check.alpn = "hq-interop";
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(good)); }));
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(wrong)); }));
+  EXPECT_TRUE(wait_for(good.id, address, Health::healthy));
+  EXPECT_TRUE(wait_for(wrong.id, address, Health::unhealthy));
+  EXPECT_GE(accepted->load(), 2);  // the healthy turn took two completed handshakes
+
+  boost::asio::post(server_io, [&] {
+    (*server)->stop();
+    guard.reset();
+  });
+  server_thread.join();
+  server->reset();
+  EXPECT_TRUE(wait_for(good.id, address, Health::unhealthy));
 }
 
 }  // namespace
