@@ -1,10 +1,14 @@
 #include "gquic/discovery/discovery_agent.h"
 
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <set>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "gquic/core/asio.h"
 #include "gquic/core/log.h"
@@ -119,6 +123,13 @@ struct ServiceDiscoveryManager::Impl {
   std::map<std::uint64_t, std::function<void()>> waiters;
   std::uint64_t next_token = 1;
   std::uint64_t notified = 0;
+  // Query result cache: answers keyed by the query, valid while the registry's event
+  // sequence is unchanged (every change a query can see logs an event).
+  struct CachedAnswer {
+    std::uint64_t sequence = 0;
+    std::vector<ServiceInfo> services;
+  };
+  std::unordered_map<std::string, CachedAnswer> query_cache;
   std::uint64_t hits = 0, misses = 0;
   bool started = false;
   bool stopped = false;
@@ -247,10 +258,49 @@ Result<void> ServiceDiscoveryManager::set_endpoint_health(const ServiceId& id,
   return r;
 }
 
+namespace {
+// The cache key of a query: every field in a fixed order (tags sorted), each string
+// length-prefixed, so two different queries never share a key.
+std::string query_key(const ServiceQuery& q) {
+  std::string k;
+  auto put = [&k](std::string_view v) {
+    k += std::to_string(v.size());
+    k += ':';
+    k += v;
+  };
+  put(q.name_pattern);
+  put(q.ns);
+  std::vector<std::string> tags = q.required_tags;
+  std::sort(tags.begin(), tags.end());
+  k += 'T' + std::to_string(tags.size());
+  for (const auto& t : tags) put(t);
+  k += 'M' + std::to_string(q.metadata_filters.size());
+  for (const auto& [key, value] : q.metadata_filters) {
+    put(key);
+    put(value);
+  }
+  k += q.require_healthy ? 'H' : 'h';
+  k += std::to_string(q.limit);
+  return k;
+}
+constexpr std::size_t kMaxCachedQueries = 1024;
+}  // namespace
+
 std::vector<ServiceInfo> ServiceDiscoveryManager::discover_services(const ServiceQuery& q) {
+  const std::uint64_t sequence = impl_->registry.last_sequence();
+  const std::string key = query_key(q);
+  auto it = impl_->query_cache.find(key);
+  if (it != impl_->query_cache.end() && it->second.sequence == sequence) {
+    ++impl_->hits;
+    return it->second.services;
+  }
+  ++impl_->misses;
   std::vector<ServiceInfo> out;
   for (const ServiceInfo* s : impl_->registry.query(q)) out.push_back(*s);
-  ++(out.empty() ? impl_->misses : impl_->hits);
+  if (impl_->query_cache.size() >= kMaxCachedQueries && it == impl_->query_cache.end()) {
+    impl_->query_cache.clear();
+  }
+  impl_->query_cache[key] = Impl::CachedAnswer{sequence, out};
   return out;
 }
 
@@ -290,6 +340,29 @@ std::uint64_t ServiceDiscoveryManager::on_next_change(std::function<void()> call
 
 void ServiceDiscoveryManager::cancel_change_callback(std::uint64_t token) {
   impl_->waiters.erase(token);
+}
+
+ServiceWatch ServiceDiscoveryManager::watch(ServiceQuery q) {
+  return ServiceWatch(this, std::move(q), impl_->registry.last_sequence());
+}
+
+awaitable<Result<std::vector<WatchEvent>>> ServiceWatch::next() {
+  for (;;) {
+    const std::uint64_t upto = manager_->last_sequence();
+    auto events = manager_->events_since(since_, query_);
+    if (!events) co_return events.error();
+    if (!events->empty()) {
+      since_ = events->back().sequence;
+      co_return std::move(*events);
+    }
+    since_ = upto;  // nothing relevant up to here
+    if (manager_->stopped()) co_return make_error_code(Errc::closed);
+    // (co_await kept out of call arguments: GCC 12 miscompiles that.)
+    auto executor = co_await net::this_coro::executor;
+    auto timer = std::make_shared<net::steady_timer>(executor, net::steady_timer::time_point::max());
+    manager_->on_next_change([timer] { timer->cancel(); });
+    co_await timer->async_wait(gquic::asio::nothrow);
+  }
 }
 
 DiscoveryStats ServiceDiscoveryManager::stats() const {

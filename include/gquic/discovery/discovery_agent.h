@@ -6,8 +6,9 @@
 //
 // Backends (etcd, mDNS, gossip) push what they learn through apply_remote()/remove_remote(),
 // which tag the service with its ServiceSource; local registrations come through
-// register_service(). Watchers read registry events with events_since() and wait for the next
-// change with wait_for_change().
+// register_service(). Watchers use watch(query): a ServiceWatch whose next() waits for and
+// returns the following added/changed/removed events relevant to the query, in order (built
+// on events_since() and on_next_change(), which remain available).
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "gquic/core/asio.h"
 #include "gquic/core/clock.h"
 #include "gquic/core/error.h"
 #include "gquic/core/socket_address.h"
@@ -29,6 +31,30 @@ class io_context;
 }  // namespace boost::asio
 
 namespace gquic::discovery {
+
+class ServiceDiscoveryManager;
+
+// A stream of registry events relevant to one query, from the moment watch() made it.
+class ServiceWatch {
+ public:
+  // The next events (never empty), in registry order; waits while there are none. Errors:
+  // Errc::exhausted when the watcher fell so far behind that the registry's bounded event log
+  // no longer holds what it missed (re-query with discover_services() and watch again);
+  // Errc::closed once the manager stopped. Call on the manager's io_context; the manager
+  // must outlive the watch.
+  gquic::asio::awaitable<Result<std::vector<WatchEvent>>> next();
+  // The registry sequence number up to which events were delivered (or skipped as
+  // irrelevant).
+  std::uint64_t position() const noexcept { return since_; }
+
+ private:
+  friend class ServiceDiscoveryManager;
+  ServiceWatch(ServiceDiscoveryManager* manager, ServiceQuery query, std::uint64_t since)
+      : manager_(manager), query_(std::move(query)), since_(since) {}
+  ServiceDiscoveryManager* manager_;
+  ServiceQuery query_;
+  std::uint64_t since_;
+};
 
 struct DiscoveryConfig {
   std::string node_id = "node";
@@ -66,8 +92,8 @@ struct DiscoveryConfig {
 struct DiscoveryStats {
   RegistryStats registry;
   DnsStats dns;
-  std::uint64_t cache_hits = 0;    // queries answered from the registry's indexes
-  std::uint64_t cache_misses = 0;  // queries that found nothing
+  std::uint64_t cache_hits = 0;    // discover_services() answered from the query cache
+  std::uint64_t cache_misses = 0;  // ... computed from the registry's indexes (and cached)
 };
 
 // One gossip member as the agent reports it (GET /v1/members).
@@ -109,6 +135,7 @@ class ServiceDiscoveryManager {
   std::uint64_t last_sequence() const noexcept;
   std::uint64_t on_next_change(std::function<void()> callback);
   void cancel_change_callback(std::uint64_t token);
+  ServiceWatch watch(ServiceQuery q);
 
   DiscoveryStats stats() const;
   const ServiceRegistry& registry() const noexcept;

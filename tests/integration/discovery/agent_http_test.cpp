@@ -105,3 +105,108 @@ TEST_F(AgentHttpTest, TtlExpiryRemovesAndWakesWatchers) {
 
 }  // namespace
 }  // namespace gquic::discovery
+
+namespace gquic::discovery {
+namespace {
+
+// discover_services() answers a repeated query from the query cache while the registry is
+// unchanged, and recomputes it after any change a query can see (a new service, a health
+// change); the stats count both.
+TEST_F(AgentHttpTest, QueryCacheHitsUntilTheRegistryChanges) {
+  auto make = [](const std::string& name) {
+    ServiceInfo s;
+    s.id = {name, "prod", "v1"};
+    s.endpoints = {Endpoint{.address = "127.0.0.1:8080", .health = Health::healthy}};
+    return s;
+  };
+  ServiceQuery q;
+  q.name_pattern = "web-*";
+  q.ns = "prod";
+  q.require_healthy = true;
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(make("web-a"))); }));
+  const auto base = on_agent([&] { return manager->stats(); });
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(q).size(); }), 1u);
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(q).size(); }), 1u);
+  auto s = on_agent([&] { return manager->stats(); });
+  EXPECT_EQ(s.cache_misses - base.cache_misses, 1u);
+  EXPECT_EQ(s.cache_hits - base.cache_hits, 1u);
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(make("web-b"))); }));
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(q).size(); }), 2u);  // recomputed
+  ASSERT_TRUE(on_agent([&] {
+    return bool(manager->set_endpoint_health({"web-a", "prod", "v1"}, "127.0.0.1:8080",
+                                             Health::unhealthy));
+  }));
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(q).size(); }), 1u);  // recomputed
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(q).size(); }), 1u);  // cached
+  // Another query is its own entry.
+  ServiceQuery all = q;
+  all.require_healthy = false;
+  EXPECT_EQ(on_agent([&] { return manager->discover_services(all).size(); }), 2u);
+  s = on_agent([&] { return manager->stats(); });
+  EXPECT_EQ(s.cache_misses - base.cache_misses, 4u);
+  EXPECT_EQ(s.cache_hits - base.cache_hits, 2u);
+}
+
+}  // namespace
+}  // namespace gquic::discovery
+
+namespace gquic::discovery {
+namespace {
+
+// watch(): next() waits for the following events relevant to the query, in order; an
+// irrelevant registration does not wake it with an empty batch; stopping ends it.
+TEST_F(AgentHttpTest, WatchStreamDeliversRelevantEventsInOrder) {
+  auto make = [](const std::string& name, const std::string& ns) {
+    ServiceInfo s;
+    s.id = {name, ns, "v1"};
+    s.endpoints = {Endpoint{.address = "127.0.0.1:8080", .health = Health::healthy}};
+    return s;
+  };
+  ServiceQuery q;
+  q.name_pattern = "api-*";
+  q.ns = "prod";
+  std::promise<std::vector<std::string>> seen;
+  auto fut = seen.get_future();
+  on_agent([&] {
+    boost::asio::co_spawn(
+        io,
+        [](ServiceDiscoveryManager* m, ServiceQuery query,
+           std::promise<std::vector<std::string>>* out) -> asio::awaitable<void> {
+          ServiceWatch w = m->watch(std::move(query));
+          std::vector<std::string> log;
+          while (log.size() < 3) {
+            auto batch = co_await w.next();
+            if (!batch) {
+              log.push_back("error: " + batch.error().message());
+              break;
+            }
+            for (const auto& e : *batch) {
+              log.push_back(std::string(to_string(e.kind)) + " " + e.service.id.name);
+            }
+          }
+          auto end = co_await w.next();  // after stop(): closed
+          log.push_back(end ? "more" : (end.error() == make_error_code(Errc::closed) ? "closed" : "other"));
+          out->set_value(log);
+        }(manager.get(), q, &seen),
+        boost::asio::detached);
+    return 0;
+  });
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(make("web-x", "prod"))); }));
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(make("api-a", "dev"))); }));
+  ASSERT_TRUE(on_agent([&] { return bool(manager->register_service(make("api-a", "prod"))); }));
+  ASSERT_TRUE(on_agent([&] {
+    return bool(manager->set_endpoint_health({"api-a", "prod", "v1"}, "127.0.0.1:8080",
+                                             Health::unhealthy));
+  }));
+  ASSERT_TRUE(on_agent([&] { return bool(manager->deregister_service({"api-a", "prod", "v1"})); }));
+  on_agent([&] {
+    manager->stop();
+    return 0;
+  });
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(fut.get(), (std::vector<std::string>{"added api-a", "changed api-a", "removed api-a",
+                                                 "closed"}));
+}
+
+}  // namespace
+}  // namespace gquic::discovery
