@@ -10,6 +10,11 @@ for b in "$build"/bench/*/gquic_bench_*; do
   [ -x "$b" ] || continue
   echo
   echo "=== $(basename "$b")"
-  "$b" --benchmark_repetitions="${BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
-       --benchmark_counters_tabular=true --benchmark_color=false
+  case "$(basename "$b")" in
+    # Their own drivers with positional arguments (sizes, counts): run on their defaults.
+    gquic_bench_derp|gquic_bench_quic) "$b" ;;
+    *)
+      "$b" --benchmark_repetitions="${BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
+           --benchmark_counters_tabular=true --benchmark_color=false ;;
+  esac
 done
